@@ -1,0 +1,237 @@
+"""The profile schema: pydantic v2 models, one per block of a profile file.
+
+Every model forbids unknown keys, so a typo is an error (with a suggestion),
+never a silently ignored policy. Field descriptions feed the README's profile
+reference (``consentgen.reference``), so the two cannot drift apart.
+
+The prohibition of sexual contact is deliberately *not* a field: no profile
+can remove it from a handout.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_DURATION = re.compile(r"^(\d+) (business )?(hour|day|week|month)s?$")
+
+
+def _duration(value: str) -> str:
+    """Normalize '1 business days' to '1 business day' and '2 week' to '2 weeks'."""
+    m = _DURATION.match(value.strip())
+    if not m:
+        raise ValueError(
+            "expected a number and a unit, such as '24 hours', '2 business days' or '3 weeks'"
+        )
+    count, business, unit = m.groups()
+    plural = "" if count == "1" else "s"
+    return f"{count} {business or ''}{unit}{plural}"
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Note = Annotated[str, Field(min_length=1, max_length=4000)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+DocName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+class Model(BaseModel):
+    """Shared settings: unknown keys are errors; numbers may stand for text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class Branding(Model):
+    logo: str | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
+    accent_color: Colour = Field("#2F5D62", description="Colour for headings and rules, as `#RRGGBB`.")
+
+
+class Practice(Model):
+    name: Text = Field(description="The practice's name as clients know it.")
+    address: Text | None = Field(None, description="Street address, one line.")
+    phone: Text | None = Field(None, description="Main office phone number.")
+    email: Email | None = Field(None, description="Office email address.")
+    website: Text | None = Field(None, description="Website address.")
+    jurisdiction: str | None = Field(
+        None, pattern=r"^[A-Z]{2}(-[A-Z]{2})?$", description="Where the practice is licensed, e.g. `US-CO`."
+    )
+    branding: Branding = Field(default_factory=Branding, description="Logo and accent colour.")
+
+
+class License(Model):
+    type: Text = Field(description="License type, e.g. `LMFT`, `LPC`, `LCSW`, `Psychologist`.")
+    number: Text = Field(description="License number as the board issued it.")
+    state: Text = Field(description="State or country that issued it, e.g. `CO`.")
+
+
+class Board(Model):
+    name: Text = Field(description="The licensing board's name.")
+    address: Text | None = Field(None, description="The board's mailing address.")
+    phone: Text | None = Field(None, description="The board's phone number.")
+    website: Text | None = Field(None, description="The board's website.")
+
+
+class Person(Model):
+    name: Text = Field(description="Full name.")
+    credentials: Text | None = Field(None, description="Degrees and licenses, e.g. `PhD, LP`.")
+    phone: Text | None = Field(None, description="Phone number.")
+    email: Email | None = Field(None, description="Email address.")
+
+
+class Supervisor(Person):
+    license: License | None = Field(None, description="The supervisor's license.")
+
+
+class Clinician(Model):
+    name: Text = Field(description="Your name as clients should see it.")
+    credentials: Text | None = Field(None, description="Degrees and licenses after your name, e.g. `MA, LMFT`.")
+    pronouns: Text | None = Field(None, description="e.g. `she/her`.")
+    status: Literal["licensed", "associate", "trainee"] = Field(
+        "licensed", description="`licensed`, or `associate`/`trainee` (then `supervisor` is required)."
+    )
+    license: License | None = Field(None, description="Your license (type, number, state).")
+    board: Board | None = Field(None, description="The board that licenses you, and how to reach it.")
+    supervisor: Supervisor | None = Field(None, description="Your clinical supervisor, if you are an associate or trainee.")
+
+    @model_validator(mode="after")
+    def _supervised(self) -> Clinician:
+        if self.status != "licensed" and self.supervisor is None:
+            raise ValueError(f"a clinician with status '{self.status}' needs a 'supervisor'")
+        return self
+
+
+class CrisisLine(Model):
+    name: Text = Field(description="What clients call it, e.g. `988 Suicide & Crisis Lifeline`.")
+    number: Text = Field(description="The number to call or text.")
+    how: Text = Field("call", description="How to reach it, e.g. `call or text`.")
+
+
+class Emergency(Model):
+    crisis_lines: tuple[CrisisLine, ...] = Field(
+        (
+            CrisisLine(name="988 Suicide & Crisis Lifeline", number="988", how="call, text or chat"),
+            CrisisLine(name="Emergency services", number="911", how="call"),
+        ),
+        min_length=1,
+        description="Lines to use in a crisis, in the order clients should try them. Default: 988 and 911.",
+    )
+    local_crisis: Person | None = Field(None, description="A local crisis service (name and phone).")
+    nearest_er: Text | None = Field(None, description="The nearest emergency room, name and address.")
+
+
+ChannelUse = Literal["none", "scheduling", "check-ins"]
+
+
+class Channel(Model):
+    use: ChannelUse = Field(
+        "none",
+        description="`none` (not used), `scheduling` (appointments and practical questions only) "
+        "or `check-ins` (also short check-ins between sessions).",
+    )
+    reply_within: Duration | None = Field(None, description="How soon you reply, e.g. `1 business day`. Required when used.")
+    private: bool = Field(False, description="True only if the channel is encrypted or otherwise secure.")
+    note: Note | None = Field(None, description="Your own words about this channel.")
+
+    @model_validator(mode="after")
+    def _reply(self) -> Channel:
+        if self.use != "none" and self.reply_within is None:
+            raise ValueError("a channel that clients may use needs 'reply_within'")
+        return self
+
+
+class Channels(Model):
+    phone: Channel = Field(default_factory=Channel, description="Phone calls and voicemail.")
+    text: Channel = Field(default_factory=Channel, description="Text messages.")
+    email: Channel = Field(default_factory=Channel, description="Email.")
+    portal: Channel = Field(default_factory=Channel, description="A secure client portal's messages.")
+    video: Channel = Field(default_factory=Channel, description="Video calls outside booked sessions.")
+    social_media: Channel = Field(default_factory=Channel, description="Messages on social media.")
+
+
+class Contact(Model):
+    hours: Text | None = Field(None, description="When you read and answer messages, e.g. `Monday to Friday, 9 am to 5 pm`.")
+    channels: Channels = Field(default_factory=Channels, description="One entry per channel; unnamed channels are not used.")
+    note: Note | None = Field(None, description="Your own words about contact between sessions.")
+
+
+class Relationship(Model):
+    gifts: Literal["none", "small", "discuss"] = Field(
+        "discuss", description="`none` (kindly declined), `small` (small tokens only) or `discuss` (talked through together)."
+    )
+    gift_limit: Text | None = Field(None, description="With `gifts: small`, the most a gift may be worth, e.g. `$20`.")
+    chance_meetings: Literal["client-leads", "no-greeting"] = Field(
+        "client-leads",
+        description="`client-leads` (you greet me first if you wish) or `no-greeting` (I will not greet you, to protect your privacy).",
+    )
+    dual_relationships: Literal["avoid", "small-community"] = Field(
+        "avoid", description="`avoid` other roles, or `small-community` (overlaps may happen; we will talk them through)."
+    )
+    touch: Literal["none", "ask-first"] = Field(
+        "ask-first", description="`none` (no physical contact) or `ask-first` (e.g. a handshake, only if you want it)."
+    )
+    note: Note | None = Field(None, description="Your own words about the relationship.")
+
+    @model_validator(mode="after")
+    def _limit(self) -> Relationship:
+        if self.gift_limit is not None and self.gifts != "small":
+            raise ValueError("'gift_limit' only goes with 'gifts: small'")
+        return self
+
+
+class SelfDisclosure(Model):
+    level: Literal["minimal", "occasional", "when-helpful"] = Field(
+        "minimal",
+        description="`minimal` (rarely), `occasional` (now and then, briefly) or `when-helpful` (when it clearly serves you).",
+    )
+    note: Note | None = Field(None, description="Your own words about sharing personal things.")
+
+
+class WhileAway(Model):
+    channels: tuple[Literal["phone", "text", "email", "portal"], ...] = Field(
+        (), description="Channels clients may still use while you are away (empty: none)."
+    )
+    reply_within: Duration | None = Field(
+        None, description="How soon you reply while away; leave empty if you will reply only after you return."
+    )
+
+
+class Breaks(Model):
+    notice: Duration = Field("2 weeks", description="How far ahead you announce planned breaks, e.g. `3 weeks`.")
+    coverage: Person | None = Field(None, description="The clinician who covers for you while you are away.")
+    while_away: WhileAway = Field(default_factory=WhileAway, description="What contact is possible while you are away.")
+    note: Note | None = Field(None, description="Your own words about breaks.")
+
+
+class Termination(Model):
+    notice_sessions: int = Field(2, ge=0, le=12, description="Sessions of notice you give before ending (0: you will talk it over first).")
+    final_session: bool = Field(True, description="Whether you offer a last session to close well.")
+    referrals: bool = Field(True, description="Whether you give referrals and help hand over care.")
+    contact_after: Literal["return-welcome", "none"] = Field(
+        "return-welcome", description="`return-welcome` (clients may come back to therapy later) or `none`."
+    )
+    inactive_after: Duration | None = Field(
+        None, description="After how long without contact you close a file, e.g. `60 days` (after writing to the client)."
+    )
+    note: Note | None = Field(None, description="Your own words about ending therapy.")
+
+
+class Policies(Model):
+    relationship: Relationship = Field(default_factory=Relationship, description="What the relationship is and is not.")
+    contact: Contact = Field(default_factory=Contact, description="Contact between sessions.")
+    self_disclosure: SelfDisclosure = Field(default_factory=SelfDisclosure, description="When you share personal things.")
+    breaks: Breaks = Field(default_factory=Breaks, description="Breaks, vacations and coverage.")
+    termination: Termination = Field(default_factory=Termination, description="How therapy ends.")
+
+
+class Profile(Model):
+    schema_version: Literal[1] = Field(alias="schema", description="Profile format version; always `1`.")
+    language: Literal["en"] = Field("en", description="Language of the handouts.")
+    effective_date: dt.date | None = Field(None, description="The date the policies take effect (`--date` overrides).")
+    packet: tuple[DocName, ...] | None = Field(None, description="Documents rendered when none are named, in order.")
+    practice: Practice = Field(description="The practice.")
+    clinician: Clinician = Field(description="The clinician (usually in `clinicians/NAME.yaml`).")
+    emergency: Emergency = Field(default_factory=Emergency, description="What to do in a crisis.")
+    policies: Policies = Field(default_factory=Policies, description="The five policy areas.")
