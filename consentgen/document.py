@@ -1,0 +1,303 @@
+"""Markdown in, a small frozen document model (IR) out.
+
+Backends and checks read only this model, never Markdown or output bytes.
+Templates write plain CommonMark plus two conventions:
+
+- a block quote is a ``Callout`` (a boxed notice); if its first paragraph is
+  bold text only, that text is the callout's title;
+- a fenced block with the info string ``field`` holds one form field per line,
+  ``KIND NAME Label text`` (KIND is signature, initials, date, text or
+  checkbox), and a fenced block ``pagebreak`` starts a new page.
+
+Raw HTML, indented code and images are switched off or refused: values from
+profiles are data, never markup.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from .errors import DocumentError, Where
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of text with one look."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    link: str | None = None
+
+
+Runs = tuple[Run, ...]
+
+
+def plain(runs: Runs) -> str:
+    return "".join(r.text for r in runs)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    runs: Runs
+    line: int
+
+    @property
+    def text(self) -> str:
+        return plain(self.runs)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: Runs
+    line: int
+
+    @property
+    def text(self) -> str:
+        return plain(self.runs)
+
+
+@dataclass(frozen=True)
+class ListItem:
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class List:
+    ordered: bool
+    items: tuple[ListItem, ...]
+    line: int
+    start: int = 1
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[Runs, ...]
+    rows: tuple[tuple[Runs, ...], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Callout:
+    title: str | None
+    blocks: tuple[Block, ...]
+    line: int
+
+
+FieldKind = Literal["signature", "initials", "date", "text", "checkbox"]
+FIELD_KINDS: tuple[str, ...] = ("signature", "initials", "date", "text", "checkbox")
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: FieldKind
+    name: str
+    label: str
+    line: int
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    line: int
+
+
+Block = Union[Heading, Paragraph, List, Table, Callout, Field, PageBreak]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered document: its title (the first level-1 heading) and blocks."""
+
+    name: str
+    title: str
+    blocks: tuple[Block, ...]
+    language: str = "en"
+    fields: tuple[Field, ...] = field(default=(), compare=False)
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.enable("table")
+    md.disable(["code", "html_block", "html_inline", "image"])
+    return md
+
+
+_MD = _parser()
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a fence is raw text: undo Markdown escapes in labels
+
+
+class _Builder:
+    """Walks markdown-it's syntax tree; one method per node type."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def where(self, node: SyntaxTreeNode) -> Where:
+        line = node.map[0] + 1 if node.map else None
+        return Where(f"{self.name} (rendered Markdown)", line)
+
+    def line(self, node: SyntaxTreeNode) -> int:
+        return node.map[0] + 1 if node.map else 0
+
+    def blocks(self, nodes) -> tuple[Block, ...]:
+        out: list[Block] = []
+        for node in nodes:
+            handler = getattr(self, "block_" + node.type, None)
+            if handler is None:
+                raise DocumentError(f"unsupported Markdown: {node.type}", self.where(node))
+            result = handler(node)
+            out.extend(result if isinstance(result, list) else [result])
+        return tuple(out)
+
+    def block_heading(self, node) -> Heading:
+        return Heading(int(node.tag[1]), self.inline(node.children[0]), self.line(node))
+
+    def block_paragraph(self, node) -> Paragraph:
+        return Paragraph(self.inline(node.children[0]), self.line(node))
+
+    def _list(self, node, ordered: bool) -> List:
+        items = tuple(ListItem(self.blocks(item.children)) for item in node.children)
+        start = int(node.attrs.get("start", 1)) if ordered else 1
+        return List(ordered, items, self.line(node), start)
+
+    def block_bullet_list(self, node) -> List:
+        return self._list(node, False)
+
+    def block_ordered_list(self, node) -> List:
+        return self._list(node, True)
+
+    def block_blockquote(self, node) -> Callout:
+        inner = self.blocks(node.children)
+        title = None
+        first = inner[0] if inner else None
+        if isinstance(first, Paragraph) and first.runs and all(r.bold for r in first.runs):
+            title, inner = first.text.strip(), inner[1:]
+        return Callout(title, inner, self.line(node))
+
+    def block_table(self, node) -> Table:
+        head, body = [], []
+        for section in node.children:
+            for tr in section.children:
+                cells = tuple(self.inline(td.children[0]) if td.children else () for td in tr.children)
+                (head if section.type == "thead" else body).append(cells)
+        return Table(head[0] if head else (), tuple(body), self.line(node))
+
+    def block_fence(self, node) -> list[Block]:
+        info = node.info.strip()
+        if info == "pagebreak":
+            return [PageBreak(self.line(node))]
+        if info != "field":
+            raise DocumentError(f"unsupported fenced block '{info}'", self.where(node))
+        fields = []
+        for offset, raw in enumerate(node.content.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            parts = raw.split(None, 2)
+            if len(parts) < 3 or parts[0] not in FIELD_KINDS or not _FIELD_NAME.match(parts[1]):
+                raise DocumentError(
+                    f"a field line is 'KIND NAME Label' with KIND one of {', '.join(FIELD_KINDS)}",
+                    Where(self.where(node).file, self.line(node) + offset),
+                )
+            label = _UNESCAPE.sub(r"\1", parts[2].strip())
+            fields.append(Field(parts[0], parts[1], label, self.line(node) + offset))
+        return fields
+
+    def block_hr(self, node) -> PageBreak:
+        return PageBreak(self.line(node))
+
+    def inline(self, node: SyntaxTreeNode) -> Runs:
+        runs: list[Run] = []
+        self._walk(node.children, runs, False, False, None)
+        return _merge(runs)
+
+    def _walk(self, nodes, runs: list[Run], bold: bool, italic: bool, link: str | None) -> None:
+        for n in nodes:
+            t = n.type
+            if t in ("text", "code_inline"):
+                runs.append(Run(n.content, bold, italic, link))
+            elif t == "softbreak":
+                runs.append(Run(" ", bold, italic, link))
+            elif t == "hardbreak":
+                runs.append(Run("\n", bold, italic, link))
+            elif t == "strong":
+                self._walk(n.children, runs, True, italic, link)
+            elif t == "em":
+                self._walk(n.children, runs, bold, True, link)
+            elif t == "link":
+                self._walk(n.children, runs, bold, italic, str(n.attrs.get("href", "")))
+            else:
+                raise DocumentError(f"unsupported inline Markdown: {t}", self.where(n))
+
+
+def _merge(runs: list[Run]) -> Runs:
+    """Join neighbouring runs that look the same, so backends get fewer pieces."""
+    out: list[Run] = []
+    for r in runs:
+        if out and (out[-1].bold, out[-1].italic, out[-1].link) == (r.bold, r.italic, r.link):
+            out[-1] = Run(out[-1].text + r.text, r.bold, r.italic, r.link)
+        else:
+            out.append(r)
+    return tuple(out)
+
+
+def _all_fields(blocks) -> list[Field]:
+    found: list[Field] = []
+    for b in blocks:
+        if isinstance(b, Field):
+            found.append(b)
+        elif isinstance(b, Callout):
+            found.extend(_all_fields(b.blocks))
+        elif isinstance(b, List):
+            for item in b.items:
+                found.extend(_all_fields(item.blocks))
+    return found
+
+
+def parse(markdown: str, name: str, language: str = "en") -> Document:
+    """Parse rendered Markdown into a Document; raises DocumentError with a line."""
+    tree = SyntaxTreeNode(_MD.parse(markdown))
+    builder = _Builder(name)
+    blocks = builder.blocks(tree.children)
+    title = next((b.text for b in blocks if isinstance(b, Heading) and b.level == 1), None)
+    if title is None:
+        raise DocumentError("a document needs a level-1 heading ('# Title') for its title", Where(name))
+    fields = _all_fields(blocks)
+    seen: set[str] = set()
+    for f in fields:
+        if f.name in seen:
+            raise DocumentError(f"field name '{f.name}' is used twice", Where(f"{name} (rendered Markdown)", f.line))
+        seen.add(f.name)
+    return Document(name, title, blocks, language, tuple(fields))
+
+
+def text_units(blocks: tuple[Block, ...]) -> list[str]:
+    """Each piece of reading text in order: headings, paragraphs, list items, cells.
+
+    Form fields and page breaks are not reading text. Checks (readability,
+    lint) and tests read documents through this, never through output bytes.
+    """
+    units: list[str] = []
+    for b in blocks:
+        if isinstance(b, (Heading, Paragraph)):
+            units.append(b.text)
+        elif isinstance(b, List):
+            for item in b.items:
+                units.extend(text_units(item.blocks))
+        elif isinstance(b, Callout):
+            units.extend([b.title] if b.title else [])
+            units.extend(text_units(b.blocks))
+        elif isinstance(b, Table):
+            for row in (b.header, *b.rows):
+                units.extend(plain(cell) for cell in row)
+    return [u.strip() for u in units if u.strip()]
+
+
+def plain_text(doc: Document) -> str:
+    """The document's reading text; a unit without end punctuation ends as a sentence."""
+    return "\n".join(u if u[-1] in ".!?:" else u + "." for u in text_units(doc.blocks))
