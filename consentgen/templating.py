@@ -1,0 +1,160 @@
+"""Jinja2 over Markdown: one Environment factory, and the render context.
+
+The Environment is sandboxed, strict about undefined names, and looks in the
+user's template folders before the built-in ones. Every value printed with
+``{{ }}`` is escaped for Markdown on output, so a clinician named ``Dr. *Kim*``
+or ``<b>`` prints literally: ``finalize`` turns plain text into escaped
+``Markup``, while Markdown that a template wrote itself (macros, block
+``set``, ``field()``) is already ``Markup`` and passes untouched.
+
+Errors name ``template:line`` and never show the render context: it can hold
+a client's name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from .errors import TemplateError, Where, display_path
+from .models import Profile
+from .resources import data_dir
+
+_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark
+_SPACE = re.compile(r"\s+")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December")
+
+
+def md_escape(text: str) -> str:
+    """Escape text so Markdown shows it literally, on one line."""
+    return _SPECIAL.sub(r"\\\1", _SPACE.sub(" ", text))
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        raise TemplateError("a template printed an empty value; guard it with {% if %}")
+    return Markup(md_escape(str(value)))
+
+
+def long_date(value: dt.date) -> str:
+    """January 5, 2026: spelled out, so no reader mistakes day for month."""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def join_and(items: list | tuple, word: str = "and") -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = [str(i) for i in items]
+    if len(items) < 3:
+        return f" {word} ".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """plural(1, 'session') -> '1 session'; plural(3, 'session') -> '3 sessions'."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def field(kind: str, name: str, label: str) -> Markup:
+    """A form field block: fillable in the PDF, a line to fill in the DOCX."""
+    return Markup(f"\n```field\n{kind} {name} {md_escape(label)}\n```\n")
+
+
+@functools.cache
+def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> SandboxedEnvironment:
+    """The one Environment: user folders first, then the built-in templates."""
+    loaders = [jinja2.FileSystemLoader(str(d)) for d in user_dirs]
+    loaders.append(jinja2.FileSystemLoader(str(data_dir("templates") / language)))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        finalize=_finalize,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.pop("safe", None)  # nothing a profile says may become markup
+    env.filters.update(long_date=long_date, join_and=join_and)
+    env.globals.update(field=field, plural=plural)
+    return env
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    name: str
+    description: str
+    path: Path
+
+
+_DESCRIPTION = re.compile(r"^\{#-?\s*(.+?)\s*-?#\}", re.S)
+
+
+def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> list[TemplateInfo]:
+    """Every document (a top-level ``NAME.md``), user folders shadowing built-ins."""
+    found: dict[str, TemplateInfo] = {}
+    for folder in (*user_dirs, data_dir("templates") / language):
+        for path in sorted(folder.glob("*.md")):
+            if path.stem not in found:
+                m = _DESCRIPTION.match(path.read_text(encoding="utf-8"))
+                desc = _SPACE.sub(" ", m.group(1)).strip() if m else ""
+                found[path.stem] = TemplateInfo(path.stem, desc, path)
+    return sorted(found.values(), key=lambda t: t.name)
+
+
+def make_context(profile: Profile, *, effective: dt.date, client: dict | None = None,
+                 document: str = "") -> dict[str, Any]:
+    """The values templates see: the profile as plain data, plus the date and client."""
+    data = profile.model_dump(mode="python")
+    data.pop("schema_version", None)
+    data.update(effective_date=effective, client=client, document=document)
+    return data
+
+
+def render_markdown(name: str, context: dict[str, Any], user_dirs: tuple[Path, ...] = (),
+                    language: str = "en") -> str:
+    """Render document ``name`` to Markdown; errors name template:line."""
+    env = make_env(tuple(user_dirs), language)
+    try:
+        template = env.get_template(f"{name}.md")
+    except jinja2.TemplateNotFound as exc:
+        if exc.name == f"{name}.md":
+            raise TemplateError(f"no document named '{name}' (see 'consentgen templates')") from None
+        raise TemplateError(f"template '{exc.name}' not found", _where_from_traceback(exc)) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno)) from None
+    try:
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:  # an included template
+        raise TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno)) from None
+    except TemplateError as exc:
+        raise TemplateError(exc.message, _where_from_traceback(exc)) from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"refused: {exc}", _where_from_traceback(exc)) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"undefined: {exc.message}", _where_from_traceback(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - message withheld: it could quote a client's data
+        raise TemplateError(f"{type(exc).__name__} while rendering", _where_from_traceback(exc)) from None
+
+
+def _where(filename: str | None, line: int | None) -> Where:
+    return Where(display_path(filename) if filename else "<template>", line)
+
+
+def _where_from_traceback(exc: BaseException) -> Where:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".md")]
+    if not frames:
+        return Where("<template>")
+    return _where(frames[-1].filename, frames[-1].lineno)
