@@ -19,6 +19,8 @@ MAX_BYTES = 512 * 1024
 MAX_NODES = 20_000
 MAX_DEPTH = 40
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
 KeyPath = tuple[Any, ...]
 Positions = dict[KeyPath, Where]
 
@@ -42,6 +44,8 @@ class _Reader:
             raise self.fail(f"file too large: more than {MAX_NODES} values", node, path)
         if len(path) > MAX_DEPTH:
             raise self.fail(f"nested more than {MAX_DEPTH} levels deep", node, path)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_TAGS:
+            raise self.fail(f"unsupported value: tag '{node.tag}' is not allowed", node, path)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
