@@ -1,0 +1,96 @@
+"""The command line as a user meets it: outputs, one-line errors, exit codes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import EXAMPLE, MINIMAL
+from .readback import pdf_text
+
+ANA = EXAMPLE / "clinicians" / "ana-nunez.yaml"
+
+
+def test_render_both_formats(cli, tmp_path):
+    result = cli("render", ANA, "--doc", "contact", "--format", "pdf", "--format", "docx", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [str(tmp_path / "ana-nunez-contact.pdf"), str(tmp_path / "ana-nunez-contact.docx")]
+    assert (tmp_path / "ana-nunez-contact.docx").stat().st_size > 0
+
+
+def test_render_defaults_to_the_packet_as_pdf(cli, tmp_path):
+    result = cli("render", ANA, "-o", tmp_path)
+    assert result.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"ana-nunez-{d}.pdf" for d in ("our-relationship", "contact", "breaks", "ending-therapy"))
+
+
+def test_render_to_a_single_file_with_client_and_date(cli, tmp_path):
+    out = tmp_path / "handout.pdf"
+    result = cli("render", ANA, "--doc", "breaks", "--client-name", "Quinn Example", "--date", "2027-03-01", "-o", out)
+    assert result.exit_code == 0
+    text = pdf_text(out)
+    assert "Prepared for Quinn Example" in text and "Effective March 1, 2027" in text
+    assert "Quinn" not in result.output
+
+
+def test_a4_pages(cli, tmp_path):
+    import pikepdf
+
+    cli("render", ANA, "--doc", "contact", "--a4", "-o", tmp_path)
+    with pikepdf.open(tmp_path / "ana-nunez-contact.pdf") as pdf:
+        assert [round(float(v)) for v in pdf.pages[0].MediaBox][2:] == [595, 842]
+
+
+def assert_one_line_error(result, start: str) -> None:
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_profile_is_one_line_exit_2_and_writes_nothing(cli, write, tmp_path):
+    path = write("p.yaml", MINIMAL + "polices: {}\n")
+    out = tmp_path / "out"
+    result = cli("render", path, "-o", out)
+    assert_one_line_error(result, f"error: {path}:8: polices: unknown key 'polices'; did you mean 'policies'?")
+    assert not out.exists()
+
+
+def test_missing_profile(cli, tmp_path):
+    assert_one_line_error(cli("render", tmp_path / "nope.yaml"), f"error: {tmp_path / 'nope.yaml'}: no such file")
+
+
+def test_hostile_template_fails_with_template_line_and_writes_nothing(cli, write, tmp_path):
+    template = write("mine/x.md", "# X\n\n{{ ''.__class__.__mro__ }}\n")
+    out = tmp_path / "out"
+    result = cli("render", ANA, "--templates", tmp_path / "mine", "--doc", "contact", "--doc", "x", "-o", out)
+    assert_one_line_error(result, f"error: {template}:3: refused:")
+    assert not out.exists()
+
+
+def test_unknown_document_and_bad_date(cli):
+    assert_one_line_error(cli("render", ANA, "--doc", "nope"), "error: no document named 'nope'")
+    result = cli("render", ANA, "--date", "05/01/2026")
+    assert result.exit_code == 2 and "is not a date like 2026-01-05" in result.stderr
+
+
+def test_check_reports_ok_or_every_error(cli, write):
+    assert cli("check", ANA).stdout.strip() == f"{ANA}: ok"
+    bad = write("p.yaml", MINIMAL + "polices: {}\npractice2: 1\n")
+    result = cli("check", ANA, bad)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{bad}:8: polices: unknown key 'polices'; did you mean 'policies'?",
+        f"{bad}:9: practice2: unknown key 'practice2'; did you mean 'practice'?",
+    ]
+
+
+def test_templates_lists_documents(cli):
+    lines = cli("templates").stdout.splitlines()
+    assert any(line.startswith("our-relationship") and "All five boundary areas" in line for line in lines)
+
+
+def test_python_dash_m_and_help():
+    result = subprocess.run([sys.executable, "-m", "consentgen", "--help"], capture_output=True, text=True, check=True)
+    assert "render" in result.stdout and "check" in result.stdout
