@@ -239,6 +239,8 @@ def _merge(runs: list[Run]) -> Runs:
     """Join neighbouring runs that look the same, so backends get fewer pieces."""
     out: list[Run] = []
     for r in runs:
+        if not r.text:  # markdown-it leaves empty text tokens around emphasis
+            continue
         if out and (out[-1].bold, out[-1].italic, out[-1].link) == (r.bold, r.italic, r.link):
             out[-1] = Run(out[-1].text + r.text, r.bold, r.italic, r.link)
         else:

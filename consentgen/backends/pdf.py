@@ -1,0 +1,293 @@
+"""PDF backend: a Document drawn with reportlab platypus.
+
+Calm, readable pages: 11.5 pt Vera body text, accent-coloured headings, a
+header (practice, title) and footer (version, "Page X of Y") on every page,
+bookmarks for every heading, and real fillable AcroForm fields.
+
+Layout runs once. "Page X of Y" needs the total before it is known, so each
+page refers to a small form XObject that the canvas fills in at save time.
+Output is byte-identical for identical input (reportlab invariant mode).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate, Flowable, Frame, KeepTogether, ListFlowable, ListItem as RLListItem,
+    PageBreak as RLPageBreak, PageTemplate, Paragraph as RLParagraph, Table as RLTable,
+)
+from reportlab.platypus.doctemplate import LayoutError
+
+from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, text_units
+from ..errors import BackendError, display_path
+from . import Meta, fonts
+from .pdf_flowables import Checkbox, FieldRow, HeadingPara, KeepWithNext, Para
+from .pdf_style import (
+    FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
+    SMALL, draw_text, fit, markup, styles_for, Styles, tint,
+)
+
+# -- blocks -------------------------------------------------------------------
+
+class _Outline:
+    """Bookmark keys and levels for headings in document order."""
+
+    def __init__(self):
+        self.count, self.level = 0, -1
+
+    def add(self, heading_level: int) -> tuple[str, int]:
+        # An outline may not skip a level: a level-3 heading right after a level-1 one nests as level 2.
+        self.count, self.level = self.count + 1, min(heading_level - 1, self.level + 1)
+        return f"h{self.count}", self.level
+
+
+@dataclass
+class _Ctx:
+    """What a block renderer needs: styles, the width it has, list depth, the outline so far."""
+
+    styles: Styles
+    accent_hex: str
+    width: float
+    outline: _Outline
+    depth: int = 0
+
+    def markup(self, runs, bold: bool = False) -> str:
+        return markup(runs, self.accent_hex, bold)
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """Neighbouring line fields, drawn as one row."""
+
+    fields: tuple[Field, ...]
+
+
+def _heading(b: Heading, ctx: _Ctx) -> list[Flowable]:
+    style = ctx.styles.headings[min(b.level, 4) - 1]
+    para = HeadingPara(ctx.markup(b.runs, bold=True), style)
+    key, level = ctx.outline.add(b.level)
+    para.outline = (key, fonts.clean(b.text).strip(), level)
+    return [para]
+
+
+def _paragraph(b: Paragraph, ctx: _Ctx) -> list[Flowable]:
+    style = ctx.styles.item if ctx.depth else ctx.styles.body
+    return [Para(ctx.markup(b.runs), style)] if b.runs else []
+
+
+def _list(b: List, ctx: _Ctx) -> list[Flowable]:
+    widest = f"{b.start + len(b.items) - 1}." if b.ordered and ctx.depth % 3 == 0 else "viii."
+    indent = max(18.0, stringWidth(widest, fonts.REGULAR, 11.5) + 7) if b.ordered else 16.0
+    inner = replace(ctx, width=ctx.width - indent, depth=ctx.depth + 1)
+    items = [RLListItem(_flowables(item.blocks, inner) or [Para("", ctx.styles.item)])
+             for item in b.items]
+    common = dict(leftIndent=indent, bulletFontName=fonts.REGULAR, bulletFontSize=11.5,
+                  bulletColor=ctx.styles.accent, spaceAfter=ctx.styles.body.spaceAfter if not ctx.depth else 2)
+    if b.ordered:
+        kind = "1ai"[ctx.depth % 3]
+        return [ListFlowable(items, bulletType=kind, start=str(b.start) if kind == "1" else None,
+                             bulletFormat="%s.", **common)]
+    return [ListFlowable(items, bulletType="bullet", start="•–•"[ctx.depth % 3], **common)]
+
+
+def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
+    rows = [b.header, *b.rows]
+    ncols = max(len(r) for r in rows)
+    rows = [tuple(r) + ((),) * (ncols - len(r)) for r in rows]
+    # Columns share the width by how much text they hold (within limits).
+    weights = [min(max(max(len("".join(x.text for x in r[c])) for r in rows), 6), 40) for c in range(ncols)]
+    widths = [ctx.width * w / sum(weights) for w in weights]
+    head, cell = ctx.styles.cell_head, ctx.styles.cell
+    cells = [[Para(ctx.markup(c, bold=True), head) for c in rows[0]]]
+    cells += [[Para(ctx.markup(c), cell) for c in row] for row in rows[1:]]
+    table = RLTable(cells, colWidths=widths, repeatRows=1, hAlign="LEFT", spaceBefore=4, spaceAfter=14, style=[
+        ("BACKGROUND", (0, 0), (-1, 0), tint(ctx.styles.accent, 0.14)),
+        ("GRID", (0, 0), (-1, -1), 0.5, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
+        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ])
+    return [table]
+
+
+def _callout(b: Callout, ctx: _Ctx) -> list[Flowable]:
+    pad_left, pad_right = 14, 12
+    inner = replace(ctx, width=ctx.width - pad_left - pad_right, depth=ctx.depth + 1)
+    title = Para(ctx.markup((Run(b.title),), bold=True), ctx.styles.callout_title) if b.title else None
+    rows = [[title]] if title else []
+    # One row per block, so a long notice can still break between blocks.
+    rows += [[flowables] for block in _group_fields(b.blocks) if (flowables := _flowables((block,), inner))]
+    if not rows:
+        return []
+    table = RLTable(rows, colWidths=[ctx.width], hAlign="LEFT", spaceBefore=6, spaceAfter=16, style=[
+        ("BACKGROUND", (0, 0), (-1, -1), tint(ctx.styles.accent, 0.08)),
+        ("LINEBEFORE", (0, 0), (0, -1), 3, ctx.styles.accent),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad_left), ("RIGHTPADDING", (0, 0), (-1, -1), pad_right),
+        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, 0), 10), ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+    ])
+    # A notice up to about half a page stays in one piece; a longer one flows on.
+    return [KeepTogether([table]) if table.wrap(ctx.width, KEEP_WHOLE)[1] <= KEEP_WHOLE else table]
+
+
+def _fields(b: _Fields, ctx: _Ctx) -> list[Flowable]:
+    return [FieldRow(list(b.fields), ctx.styles)]
+
+
+def _checkbox(b: Field, ctx: _Ctx) -> list[Flowable]:
+    return [Checkbox(b, ctx.styles)]
+
+
+def _page_break(b: PageBreak, ctx: _Ctx) -> list[Flowable]:
+    return [RLPageBreak()]
+
+
+_RENDERERS: dict[type, Callable[..., list[Flowable]]] = {
+    Heading: _heading, Paragraph: _paragraph, List: _list, Table: _table, Callout: _callout,
+    _Fields: _fields, Field: _checkbox, PageBreak: _page_break,
+}
+
+
+def _group_fields(blocks) -> list:
+    """Blocks with each run of neighbouring line fields joined into one ``_Fields``."""
+    out: list = []
+    for b in blocks:
+        if isinstance(b, Field) and b.kind != "checkbox":
+            if out and isinstance(out[-1], _Fields):
+                out[-1] = _Fields(out[-1].fields + (b,))
+            else:
+                out.append(_Fields((b,)))
+        else:
+            out.append(b)
+    return out
+
+
+def _flowables(blocks, ctx: _Ctx) -> list[Flowable]:
+    story: list[Flowable] = []
+    for b in _group_fields(blocks):
+        flowables = _RENDERERS[type(b)](b, ctx)
+        # A form stays on the page of the words just before it ("By signing below...").
+        if flowables and isinstance(flowables[0], (FieldRow, Checkbox)) and story \
+                and isinstance(story[-1], (RLParagraph, FieldRow, Checkbox)):
+            story[-1].keepWithNext = 1
+        story.extend(flowables)
+    return story
+
+
+# -- pages --------------------------------------------------------------------
+
+class _Canvas(Canvas):
+    """A canvas that fills in "Page X of Y" once the page count is known.
+
+    Each page draws form XObject ``cg-page-N`` in its footer (reportlab allows
+    a form to be defined after use); ``save`` defines those forms.
+    """
+
+    def page_number_here(self) -> None:
+        self.doForm(f"cg-page-{self.getPageNumber()}")
+
+    def save(self):
+        if self._code:
+            self.showPage()
+        total = self.getPageNumber() - 1
+        for n in range(1, total + 1):
+            self.beginForm(f"cg-page-{n}")
+            self.setFillColor(MUTED)
+            self.setFont(fonts.REGULAR, SMALL)
+            self.drawRightString(self._pagesize[0] - MARGIN_X, FOOTER_Y, f"Page {n} of {total}")
+            self.endForm()
+        super().save()
+
+
+class _DocTemplate(BaseDocTemplate):
+    """A document template that opens with the bookmarks panel showing."""
+
+    def beforeDocument(self):
+        self.canv.showOutline()     # the bookmarks panel opens with the document
+
+
+LOGO_HEIGHT, LOGO_MAX_WIDTH = 0.32 * inch, 1.4 * inch
+
+
+def _logo(meta: Meta) -> tuple[ImageReader, float] | None:
+    """The logo image (read from a local path, never a URL) and its drawn width."""
+    if meta.logo is None:
+        return None
+    try:
+        image = ImageReader(str(meta.logo))
+        iw, ih = image.getSize()
+    except Exception as exc:  # reportlab and PIL raise many kinds
+        raise BackendError(f"cannot read logo {display_path(meta.logo)}: {exc}") from None
+    return image, min(LOGO_HEIGHT * iw / ih, LOGO_MAX_WIDTH)
+
+
+def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -> Callable:
+    """The onPage callback: header (logo, practice, title, rule) and footer (version, page)."""
+    width, height = pagesize
+    left, right = MARGIN_X, width - MARGIN_X
+    logo = _logo(meta)
+    text_left = left + (logo[1] + 8 if logo else 0)
+    practice = fonts.clean(meta.practice)
+    practice_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(practice, True))
+    title = fit(fonts.clean(meta.title), SMALL, right - text_left - practice_w - 24)
+    version = fit(fonts.clean(meta.version), SMALL, (right - left) / 2)
+
+    def on_page(canv: _Canvas, doc) -> None:
+        canv.saveState()
+        if logo:
+            canv.drawImage(logo[0], left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT,
+                           preserveAspectRatio=True, anchor="sw", mask="auto")
+        canv.setFillColor(INK)
+        draw_text(canv, text_left, height - HEADER_Y, practice, SMALL, bold=True)
+        canv.setFillColor(MUTED)
+        draw_text(canv, right, height - HEADER_Y, title, SMALL, right=True)
+        canv.setStrokeColor(accent)
+        canv.setLineWidth(0.75)
+        canv.line(left, height - RULE_Y, right, height - RULE_Y)
+        draw_text(canv, left, FOOTER_Y, version, SMALL)
+        canv.page_number_here()
+        canv.restoreState()
+
+    return on_page
+
+
+def render(doc: Document, meta: Meta) -> bytes:
+    """The PDF for ``doc``: same input, same bytes. Raises BackendError for bad input."""
+    pagesize = PAGE_SIZES.get(meta.page_size.lower())
+    if pagesize is None:
+        raise BackendError(f"page size must be one of {', '.join(PAGE_SIZES)}, not {meta.page_size!r}")
+    styles = styles_for(meta.accent)
+    meta = replace(meta, title=meta.title or doc.title)
+    texts = [*text_units(doc.blocks), *(f.label for f in doc.fields), meta.title, meta.practice, meta.version]
+    fonts.require([fonts.clean(t) for t in texts])
+    width = pagesize[0] - 2 * MARGIN_X
+    ctx = _Ctx(styles, meta.accent, width, _Outline())
+    story = _flowables(doc.blocks, ctx)
+
+    # Streams as plain binary, not ASCII85: smaller files, less work. reportlab reads this
+    # global while writing; setting it on every render keeps other code from switching it back.
+    rl_config.useA85 = 0
+    buf = io.BytesIO()
+    template = _DocTemplate(
+        buf, pagesize=pagesize, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM,
+        title=fonts.clean(meta.title), author=fonts.clean(meta.author),
+        subject=fonts.clean(meta.subject), creator="consentgen", lang=meta.language,
+        displayDocTitle=1, invariant=1, keepTogetherClass=KeepWithNext,
+    )
+    frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
+    template.addPageTemplates([PageTemplate("page", [frame], onPage=_decorate(meta, styles.accent, pagesize))])
+    try:
+        template.build(story, canvasmaker=_Canvas)
+    except LayoutError:   # its message quotes the text, which may name a client
+        raise BackendError(f"{doc.name}: a block is too large to fit on one page") from None
+    return buf.getvalue()

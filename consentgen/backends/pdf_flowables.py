@@ -1,0 +1,165 @@
+"""PDF flowables of our own: cached paragraphs, bookmarked headings,
+keep-with-next that needs only the start of the next block, and form fields.
+"""
+from __future__ import annotations
+
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import getAscent
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, Paragraph as RLParagraph, Table as RLTable
+from reportlab.platypus.flowables import _listWrapOn
+
+from ..document import Field, Run
+from . import fonts
+from .pdf_style import CHECKBOX, FIELD_GAP, FIELD_HEIGHT, FIELD_WIDTH, INK, MUTED, markup, Styles, tint
+
+class Para(RLParagraph):
+    """A Paragraph that remembers its last wrap.
+
+    platypus often wraps one paragraph twice at the same width (a keep-together
+    group or a list measures it, then the frame does); line breaking is most of
+    the cost of a render, and its result depends on the width alone.
+    """
+
+    _wrapped_at: float | None = None
+
+    def wrap(self, availWidth, availHeight):
+        if availWidth != self._wrapped_at or "blPara" not in self.__dict__:   # split() may drop it
+            width, height = super().wrap(availWidth, availHeight)
+            if height != 0x7FFFFFFF:         # "cannot fit at all" is not remembered
+                self._wrapped_at = availWidth
+            return width, height
+        return self.width, self.height
+
+
+class HeadingPara(Para):
+    """A heading that adds itself to the PDF outline when drawn."""
+
+    outline: tuple[str, str, int] | None = None    # (key, title, level)
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        if parts and parts[0] is not self:      # only the first part is bookmarked
+            parts[0].outline, self.outline = self.outline, None
+        return parts
+
+    def draw(self):
+        if self.outline:
+            key, title, level = self.outline
+            self.canv.bookmarkHorizontal(key, 0, self.height)
+            self.canv.addOutlineEntry(title, key, level=level, closed=False)
+        super().draw()
+
+
+class KeepWithNext(KeepTogether):
+    """reportlab's keepWithNext group, but text after a heading need only *start* on the page.
+
+    Plain KeepTogether moves a heading and the whole next paragraph to a new page
+    when the paragraph does not fit, leaving half-empty pages. Here a trailing
+    paragraph, list or table counts only with its first lines; anything else
+    (a callout, form fields) must fit whole.
+    """
+
+    FLOWING = (RLParagraph, ListFlowable, RLTable)
+    START = 40.0       # about two lines of body text
+
+    def wrap(self, aW, aH):
+        dims: list[tuple[float, float]] = []
+        width, height = _listWrapOn(self._content, aW, self.canv, dims=dims)
+        if dims and isinstance(self._content[-1], self.FLOWING):
+            height -= max(dims[-1][1] - self.START, 0)
+        self._H, self._H0, self._wrapInfo = height, (dims[0][1] if dims else 0), (aW, aH)
+        return width, 0xFFFFFF     # as KeepTogether: always ask to be split
+
+
+class FieldRow(Flowable):
+    """Line fields (signature, initials, date, text) side by side, each labelled underneath.
+
+    A signature or text field starts a new line, so each signer's fields stay together.
+    """
+
+    LINE_GAP = 16
+
+    def __init__(self, fields: list[Field], styles: Styles):
+        super().__init__()
+        self.fields, self.styles = fields, styles
+        self.spaceBefore, self.spaceAfter = 14, 10
+
+    def _layout(self, availWidth: float) -> list[list[tuple[Field, float, float, RLParagraph, float]]]:
+        """Lines of (field, x, width, label, label height)."""
+        lines: list[list] = []
+        x = 0.0
+        for f in self.fields:
+            w = min(FIELD_WIDTH[f.kind], availWidth)
+            if not lines or f.kind in ("signature", "text") or x + w > availWidth:
+                lines.append([])
+                x = 0.0
+            label = Para(markup((Run(f.label),), ""), self.styles.label)
+            lines[-1].append((f, x, w, label, label.wrap(w, 1e6)[1]))
+            x += w + FIELD_GAP
+        return lines
+
+    @staticmethod
+    def _line_height(line) -> float:
+        return FIELD_HEIGHT + 4 + max(item[4] for item in line)
+
+    def wrap(self, availWidth, availHeight):
+        self._lines = self._layout(availWidth)
+        self.width = availWidth
+        self.height = sum(map(self._line_height, self._lines)) + self.LINE_GAP * (len(self._lines) - 1)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        lines, used, fit = self._layout(availWidth), 0.0, 0
+        for line in lines:
+            used += self._line_height(line) + (self.LINE_GAP if fit else 0)
+            if used > availHeight:
+                break
+            fit += 1
+        if fit in (0, len(lines)):
+            return []
+        first = [item[0] for line in lines[:fit] for item in line]
+        return [FieldRow(first, self.styles), FieldRow(self.fields[len(first):], self.styles)]
+
+    def draw(self):
+        canv, top = self.canv, self.height
+        canv.setStrokeColor(MUTED)
+        canv.setLineWidth(0.8)
+        for line in self._lines:
+            bottom = top - FIELD_HEIGHT
+            for f, x, w, label, lh in line:
+                canv.acroForm.textfieldRelative(
+                    name=f.name, tooltip=fonts.clean(f.label), x=x, y=bottom, width=w, height=FIELD_HEIGHT,
+                    value="", fontName="Helvetica", fontSize=11, maxlen=0,
+                    borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
+                    fillColor=tint(self.styles.accent, 0.06), textColor=INK,
+                )
+                canv.line(x, bottom, x + w, bottom)
+                label.drawOn(canv, x, bottom - 4 - lh)
+            top -= self._line_height(line) + self.LINE_GAP
+
+
+class Checkbox(Flowable):
+    """A checkbox with its label beside it."""
+
+    def __init__(self, field: Field, styles: Styles):
+        super().__init__()
+        self.field, self.styles = field, styles
+        self.label = Para(markup((Run(field.label),), ""), styles.item)
+        self.spaceBefore, self.spaceAfter = 4, 6
+
+    def wrap(self, availWidth, availHeight):
+        lh = self.label.wrap(availWidth - CHECKBOX - 9, availHeight)[1]
+        self.width, self.height = availWidth, max(lh, CHECKBOX)
+        return self.width, self.height
+
+    def draw(self):
+        style = self.styles.item
+        baseline = self.height - getAscent(style.fontName, style.fontSize)   # of the label's first line
+        self.canv.acroForm.checkboxRelative(
+            name=self.field.name, tooltip=fonts.clean(self.field.label), x=0, y=baseline - 2.8,
+            size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
+            fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
+        )
+        self.label.drawOn(self.canv, CHECKBOX + 9, self.height - self.label.height)
+
+
