@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import EXAMPLE, MINIMAL
 from .readback import pdf_text
 
@@ -94,3 +96,24 @@ def test_templates_lists_documents(cli):
 def test_python_dash_m_and_help():
     result = subprocess.run([sys.executable, "-m", "consentgen", "--help"], capture_output=True, text=True, check=True)
     assert "render" in result.stdout and "check" in result.stdout
+
+
+BAD_INPUTS = {
+    "unknown key": (MINIMAL + "polices: {}\n", ":8: polices: unknown key 'polices'; did you mean 'policies'?"),
+    "wrong type": (MINIMAL + "policies:\n  termination: {notice_sessions: two}\n",
+                   ":9: policies.termination.notice_sessions: expected a whole number (got 'two')"),
+    "missing field": ("schema: 1\npractice: {phone: '1'}\nclinician: {name: X}\n", ":2: practice.name: required key is missing"),
+    "malformed YAML": ("schema: 1\npractice: [\n", ":3: invalid YAML:"),
+    "alias bomb": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                   "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n", ":2: b[0]: YAML aliases (*name) are not allowed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_with_file_line_key(cli, write, tmp_path, case):
+    text, expected = BAD_INPUTS[case]
+    path = write("p.yaml", text)
+    out = tmp_path / "out"
+    result = cli("render", path, "--format", "pdf", "--format", "docx", "-o", out)
+    assert_one_line_error(result, f"error: {path}{expected}")
+    assert not out.exists()
