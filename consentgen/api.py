@@ -15,7 +15,7 @@ from .errors import ConsentgenError
 from .models import Profile
 from .output import slug, write_all
 from .profiles import LoadedProfile, load_profile
-from .templating import long_date, make_context, render_markdown
+from .templating import list_documents, long_date, make_context, render_markdown
 
 DEFAULT_DOCS: tuple[str, ...] = ("our-relationship",)
 
@@ -38,6 +38,9 @@ def effective_date(loaded: LoadedProfile, job: Job) -> dt.date:
 
 
 def documents_for(loaded: LoadedProfile, job: Job) -> tuple[str, ...]:
+    """The documents a job names; 'all' means every document there is."""
+    if "all" in job.docs:
+        return tuple(t.name for t in list_documents(job.template_dirs, loaded.profile.language))
     return job.docs or loaded.profile.packet or DEFAULT_DOCS
 
 

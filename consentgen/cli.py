@@ -51,7 +51,7 @@ def main() -> None:
 @main.command()
 @click.argument("profile", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--doc", "docs", multiple=True, metavar="NAME",
-              help="A document to render (repeatable). Default: the profile's packet.")
+              help="A document to render (repeatable), or 'all'. Default: the profile's packet.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format (repeatable). Default: pdf.")
 @click.option("--client-name", metavar="TEXT", help="Print this client's name in the documents.")

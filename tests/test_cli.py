@@ -117,3 +117,10 @@ def test_bad_input_is_one_line_with_file_line_key(cli, write, tmp_path, case):
     result = cli("render", path, "--format", "pdf", "--format", "docx", "-o", out)
     assert_one_line_error(result, f"error: {path}{expected}")
     assert not out.exists()
+
+
+def test_doc_all_renders_every_built_in_document(cli, tmp_path):
+    from .conftest import BUILT_IN_DOCS
+
+    assert cli("render", ANA, "--doc", "all", "-o", tmp_path).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"ana-nunez-{d}.pdf" for d in BUILT_IN_DOCS)
