@@ -107,3 +107,108 @@ def check(profiles) -> None:
         else:
             click.echo(f"{path}: ok")
     sys.exit(2 if failed else 0)
+
+
+@main.command()
+@click.argument("practice", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+              show_default=True, help="Output folder; manifest.json is written there.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv",
+              help="Build a personalized packet per client (columns: client_id, clinician, "
+                   "and optional client_name, date, language).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Output format (repeatable). Default: pdf and docx.")
+@click.option("--combined", is_flag=True, help="Also one PDF per packet holding every document in order.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes. Default: the number of CPU cores.")
+@click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
+              help="Effective date, unless a roster row or profile gives one.")
+@click.option("--templates", "template_dirs", multiple=True, metavar="DIR",
+              type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A folder of your own templates, searched before the built-in ones.")
+@click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+@click.option("--force", is_flag=True, help="Rebuild everything, even what is unchanged.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")
+def build(practice, out, roster, formats, combined, jobs, date, template_dirs, a4, force, fail_fast, quiet) -> None:
+    """Build every clinician's packet (or every roster client's) into one folder."""
+    from .build import BuildOptions, build as run_build, default_jobs
+    from .packet import Settings
+
+    settings = Settings(formats=tuple(dict.fromkeys(formats)) or FORMATS, combined=combined,
+                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs))
+    options = BuildOptions(settings=settings, jobs=jobs or default_jobs(), force=force,
+                           fail_fast=fail_fast, effective=date)
+    with user_errors():
+        with _progress(quiet) as progress:
+            report = run_build(practice, out, options, roster=roster, progress=progress)
+    for failure in report.failures:
+        click.echo(f"failed: {failure}", err=True)
+    click.echo(_summary(report))
+    sys.exit(1 if report.failed else 0)
+
+
+class _Lines:
+    """Progress as plain lines, for logs and pipes."""
+
+    def __init__(self):
+        self.done, self.total = 0, 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def step(self, key: str, status: str) -> None:
+        self.done += 1
+        click.echo(f"[{self.done}/{self.total}] {status} {key}", err=True)
+
+
+class _Bar:
+    """Progress as a bar, on a terminal."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack, self.bar = stack, None
+
+    def start(self, total: int) -> None:
+        self.bar = self.stack.enter_context(click.progressbar(
+            length=total, label="building", file=sys.stderr, show_pos=True, item_show_func=lambda k: k or ""))
+
+    def step(self, key: str, status: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1, key)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """A progress bar on a terminal, plain lines otherwise, nothing with --quiet."""
+    if quiet:
+        yield None
+    elif sys.stderr.isatty():
+        with contextlib.ExitStack() as stack:
+            yield _Bar(stack)
+    else:
+        yield _Lines()
+
+
+def _summary(report) -> str:
+    if not report.built and not report.failures and report.skipped:
+        return f"nothing to do: all {len(report.skipped)} packets unchanged ({report.seconds:.1f} s)"
+    return (f"built {len(report.built)} packets ({report.files_written} files), "
+            f"skipped {len(report.skipped)} unchanged, failed {len(report.failures)}, "
+            f"in {report.seconds:.1f} s")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+def verify(out: Path) -> None:
+    """Re-hash a build's files against its manifest.json; report changed or missing ones."""
+    from .manifest import verify as run_verify
+
+    with user_errors():
+        result = run_verify(out)
+    for path in result.changed:
+        click.echo(f"changed: {path}", err=True)
+    for path in result.missing:
+        click.echo(f"missing: {path}", err=True)
+    bad = len(result.changed) + len(result.missing)
+    click.echo(f"{result.ok} files match the manifest" + (f", {bad} do not" if bad else ""))
+    sys.exit(1 if bad else 0)

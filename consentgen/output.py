@@ -22,10 +22,16 @@ def slug(text: str) -> str:
     return cleaned[:60].strip("-") or "unnamed"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    ``tmp_dir`` (on the same file system) holds the temporary file; by default
+    it sits beside ``path`` under a hidden name.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=tmp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -37,14 +43,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_all(outputs: dict[Path, bytes]) -> list[Path]:
+def write_all(outputs: dict[Path, bytes], tmp_dir: Path | None = None) -> list[Path]:
     """Write every output, each atomically; returns the paths in order."""
     for path in outputs:
         if path.is_dir():
             raise ConsentgenError(f"{display_path(path)}: is a folder; cannot write a file there")
     for path, data in outputs.items():
         try:
-            write_atomic(path, data)
+            write_atomic(path, data, tmp_dir)
         except OSError as exc:
             raise ConsentgenError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
     return list(outputs)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -158,3 +159,40 @@ def _where_from_traceback(exc: BaseException) -> Where:
     if not frames:
         return Where("<template>")
     return _where(frames[-1].filename, frames[-1].lineno)
+
+
+def template_files(name: str, user_dirs: tuple[Path, ...] = (), language: str = "en") -> dict[str, Path]:
+    """Every template file document ``name`` uses (itself and its includes), by template name.
+
+    Used to record what shaped an output and to decide whether it must be
+    rebuilt. An include whose name is computed at render time cannot be known
+    in advance, so then every file in the template folders counts.
+    """
+    env = make_env(tuple(user_dirs), language)
+    found: dict[str, Path] = {}
+    todo = [f"{name}.md"]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        try:
+            source, filename, _ = env.loader.get_source(env, current)
+            ast = env.parse(source, current, filename)
+        except jinja2.TemplateNotFound:
+            continue  # reported properly when the document is rendered
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno)) from None
+        found[current] = Path(filename)
+        for ref in jinja2.meta.find_referenced_templates(ast):
+            if ref is None:
+                return _all_template_files(user_dirs, language)
+            todo.append(ref)
+    return dict(sorted(found.items()))
+
+
+def _all_template_files(user_dirs: tuple[Path, ...], language: str) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in (*user_dirs, data_dir("templates") / language):
+        for path in sorted(folder.rglob("*.md")):
+            found.setdefault(path.relative_to(folder).as_posix(), path)
+    return dict(sorted(found.items()))

@@ -1,0 +1,87 @@
+"""One packet: every document of one clinician (or one client) in every format.
+
+This is the unit of work a build hands to a worker process. It renders the
+whole packet in memory, then writes each file atomically, so a failure or a
+kill leaves either the old files or the new ones, never a fragment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .api import Job, build_document, meta_for
+from .backends import get_backend
+from .manifest import Record
+from .output import write_all
+from .profiles import LoadedProfile
+
+COMBINED = "packet"
+
+
+@dataclass(frozen=True)
+class Packet:
+    """What to build for one clinician, or one of their clients."""
+
+    key: str                                  # folder under OUT: "ana-nunez" or "ana-nunez/c-1001"
+    clinician: str                            # the clinician's slug
+    loaded: LoadedProfile
+    docs: tuple[str, ...]
+    effective: dt.date
+    client_id: str | None = None
+    client_name: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Build-wide choices that shape every file."""
+
+    formats: tuple[str, ...] = ("pdf", "docx")
+    combined: bool = False
+    page_size: str = "letter"
+    template_dirs: tuple[Path, ...] = ()
+
+
+def pdf_pages(data: bytes) -> int:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
+                  inputs: dict[str, dict[str, str]]) -> list[Record]:
+    """Render and write one packet; returns a manifest record per file.
+
+    ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
+    """
+    job = Job(docs=packet.docs, formats=settings.formats, effective=packet.effective,
+              client_name=packet.client_name, client_id=packet.client_id,
+              template_dirs=settings.template_dirs, page_size=settings.page_size)
+    files: dict[str, tuple[str, str, bytes]] = {}     # relative path -> (document, format, bytes)
+    pdfs: list[tuple[str, str, bytes]] = []
+    for name in packet.docs:
+        doc = build_document(packet.loaded, name, job)
+        meta = meta_for(packet.loaded, doc, job)
+        for fmt in settings.formats:
+            files[f"{packet.key}/{name}.{fmt}"] = (name, fmt, get_backend(fmt)(doc, meta))
+        if settings.combined:
+            pdf = files[f"{packet.key}/{name}.pdf"][2] if "pdf" in settings.formats else get_backend("pdf")(doc, meta)
+            pdfs.append((name, doc.title, pdf))
+    if settings.combined:
+        from .combine import combine
+
+        clinician = packet.loaded.profile.clinician
+        data = combine(pdfs, title=f"Client packet: {clinician.name}", author=clinician.name,
+                       language=meta_for(packet.loaded, doc, job).language)
+        files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)
+    write_all({out / rel: data for rel, (_, _, data) in files.items()}, tmp_dir)
+    return [
+        Record(path=rel, format=fmt, document=name, clinician=packet.clinician, client_id=packet.client_id,
+               sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+               pages=pdf_pages(data) if fmt == "pdf" else None,
+               effective_date=packet.effective.isoformat(), inputs=inputs[name])
+        for rel, (name, fmt, data) in files.items()
+    ]
