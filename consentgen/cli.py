@@ -38,6 +38,13 @@ def _date(ctx, param, value: str | None) -> dt.date | None:
         raise click.BadParameter(f"'{value}' is not a date like 2026-01-05") from None
 
 
+_templates_option = click.option(
+    "--templates", "template_dirs", multiple=True, metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A folder of your own templates, searched before the built-in ones.")
+_a4_option = click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="consentgen")
 def main() -> None:
@@ -57,10 +64,8 @@ def main() -> None:
 @click.option("--client-name", metavar="TEXT", help="Print this client's name in the documents.")
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
               help="Effective date. Default: the profile's effective_date, else today.")
-@click.option("--templates", "template_dirs", multiple=True, metavar="DIR",
-              type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="A folder of your own templates, searched before the built-in ones.")
-@click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+@_templates_option
+@_a4_option
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Output folder (or a file name, for one document in one format).")
 def render(profile: Path, docs, formats, client_name, date, template_dirs, a4, out) -> None:
@@ -123,10 +128,8 @@ def check(profiles) -> None:
               help="Worker processes. Default: the number of CPU cores.")
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
               help="Effective date, unless a roster row or profile gives one.")
-@click.option("--templates", "template_dirs", multiple=True, metavar="DIR",
-              type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="A folder of your own templates, searched before the built-in ones.")
-@click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+@_templates_option
+@_a4_option
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")

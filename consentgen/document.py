@@ -41,25 +41,27 @@ def plain(runs: Runs) -> str:
     return "".join(r.text for r in runs)
 
 
+class _Text:
+    """A block made of runs; ``text`` is its plain text."""
+
+    runs: Runs
+
+    @property
+    def text(self) -> str:
+        return plain(self.runs)
+
+
 @dataclass(frozen=True)
-class Heading:
+class Heading(_Text):
     level: int
     runs: Runs
     line: int
 
-    @property
-    def text(self) -> str:
-        return plain(self.runs)
-
 
 @dataclass(frozen=True)
-class Paragraph:
+class Paragraph(_Text):
     runs: Runs
     line: int
-
-    @property
-    def text(self) -> str:
-        return plain(self.runs)
 
 
 @dataclass(frozen=True)
