@@ -97,21 +97,32 @@ def templates(template_dirs) -> None:
 @main.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 def check(profiles) -> None:
-    """Validate profiles: 'ok', or every error as file:line: key: message."""
+    """Validate profiles: 'ok', or every error as file:line: key: message.
+
+    Exit 2 when a profile is invalid, 1 when it is valid but lacks something
+    its jurisdiction requires.
+    """
     from .errors import ProfileError
+    from .jurisdictions import missing_required
     from .profiles import load_profile
 
-    failed = False
+    code = 0
     for path in profiles:
         try:
-            load_profile(path)
+            loaded = load_profile(path)
         except ProfileError as exc:
-            failed = True
+            code = 2
             for line in exc.errors:
                 click.echo(line, err=True)
+            continue
+        problems = missing_required(loaded.profile, loaded.positions, loaded.source)
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            code = max(code, 1)
         else:
             click.echo(f"{path}: ok")
-    sys.exit(2 if failed else 0)
+    sys.exit(code)
 
 
 @main.command()

@@ -10,39 +10,12 @@ can remove it from a handout.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-_DURATION = re.compile(r"^(\d+) (business )?(hour|day|week|month)s?$")
-
-
-def _duration(value: str) -> str:
-    """Normalize '1 business days' to '1 business day' and '2 week' to '2 weeks'."""
-    m = _DURATION.match(value.strip())
-    if not m:
-        raise ValueError(
-            "expected a number and a unit, such as '24 hours', '2 business days' or '3 weeks'"
-        )
-    count, business, unit = m.groups()
-    plural = "" if count == "1" else "s"
-    return f"{count} {business or ''}{unit}{plural}"
-
-
-Duration = Annotated[str, AfterValidator(_duration)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Note = Annotated[str, Field(min_length=1, max_length=4000)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
-DocName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-
-
-class Model(BaseModel):
-    """Shared settings: unknown keys are errors; numbers may stand for text."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
+from .model_intake import Fees, Online, Records, Signers, Telehealth, Therapy
+from .model_base import Board, Colour, DocName, Duration, Email, License, Model, Note, Person, Supervisor, Text
 
 class Branding(Model):
     logo: str | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
@@ -59,30 +32,17 @@ class Practice(Model):
         None, pattern=r"^[A-Z]{2}(-[A-Z]{2})?$", description="Where the practice is licensed, e.g. `US-CO`."
     )
     branding: Branding = Field(default_factory=Branding, description="Logo and accent colour.")
+    self_pay: bool = Field(False, description="Whether you see self-pay or uninsured clients (adds the Good Faith Estimate notice).")
+    hipaa_covered: bool = Field(False, description="Whether the practice is a HIPAA covered entity (adds the privacy notice acknowledgement).")
+    npp_version: dt.date | None = Field(None, description="The date of your Notice of Privacy Practices (required when HIPAA-covered).")
+    complaint_notice: Text | None = Field(
+        None, description="The complaint notice your state prescribes, word for word (Texas, California); see your pack.")
 
-
-class License(Model):
-    type: Text = Field(description="License type, e.g. `LMFT`, `LPC`, `LCSW`, `Psychologist`.")
-    number: Text = Field(description="License number as the board issued it.")
-    state: Text = Field(description="State or country that issued it, e.g. `CO`.")
-
-
-class Board(Model):
-    name: Text = Field(description="The licensing board's name.")
-    address: Text | None = Field(None, description="The board's mailing address.")
-    phone: Text | None = Field(None, description="The board's phone number.")
-    website: Text | None = Field(None, description="The board's website.")
-
-
-class Person(Model):
-    name: Text = Field(description="Full name.")
-    credentials: Text | None = Field(None, description="Degrees and licenses, e.g. `PhD, LP`.")
-    phone: Text | None = Field(None, description="Phone number.")
-    email: Email | None = Field(None, description="Email address.")
-
-
-class Supervisor(Person):
-    license: License | None = Field(None, description="The supervisor's license.")
+    @model_validator(mode="after")
+    def _npp(self) -> Practice:
+        if self.hipaa_covered and self.npp_version is None:
+            raise ValueError("a HIPAA-covered practice needs 'npp_version', the date of its privacy notice")
+        return self
 
 
 class Clinician(Model):
@@ -224,6 +184,12 @@ class Policies(Model):
     self_disclosure: SelfDisclosure = Field(default_factory=SelfDisclosure, description="When you share personal things.")
     breaks: Breaks = Field(default_factory=Breaks, description="Breaks, vacations and coverage.")
     termination: Termination = Field(default_factory=Termination, description="How therapy ends.")
+    therapy: Therapy = Field(default_factory=Therapy, description="What therapy with you involves.")
+    fees: Fees = Field(default_factory=Fees, description="Fees, payment, cancellations and insurance.")
+    telehealth: Telehealth = Field(default_factory=Telehealth, description="Sessions by video.")
+    records: Records = Field(default_factory=Records, description="How long records are kept and who keeps them.")
+    online: Online = Field(default_factory=Online, description="Social media and the internet.")
+    signers: Signers = Field(default_factory=Signers, description="Who signs the acknowledgement.")
 
 
 class Profile(Model):
@@ -234,4 +200,4 @@ class Profile(Model):
     practice: Practice = Field(description="The practice.")
     clinician: Clinician = Field(description="The clinician (usually in `clinicians/NAME.yaml`).")
     emergency: Emergency = Field(default_factory=Emergency, description="What to do in a crisis.")
-    policies: Policies = Field(default_factory=Policies, description="The five policy areas.")
+    policies: Policies = Field(default_factory=Policies, description="The policies: the five boundary areas and the rest of the intake packet.")

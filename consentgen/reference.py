@@ -1,12 +1,15 @@
 """The profile reference in the README, generated from the models.
 
-``python -m consentgen.reference`` prints the table; a test checks that the
+``python -m consentgen.reference`` prints the table (``--update README.md``
+writes it into the README); a test checks that the
 README holds exactly this text between its reference markers, so the README
 cannot drift from the schema.
 """
 from __future__ import annotations
 
+import sys
 import types
+from pathlib import Path
 import typing
 from typing import Any
 
@@ -32,7 +35,7 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
-    return {"str": "text", "int": "whole number", "bool": "true/false", "date": "date"}.get(
+    return {"str": "text", "int": "whole number", "bool": "true/false", "date": "date", "Decimal": "amount"}.get(
         getattr(annotation, "__name__", str(annotation)), str(annotation)
     )
 
@@ -79,5 +82,17 @@ def reference() -> str:
     return "\n".join([BEGIN, *lines, END])
 
 
+def update(readme: Path) -> bool:
+    """Replace the reference in ``readme``; True if it changed."""
+    text = readme.read_text(encoding="utf-8")
+    new = text[: text.index(BEGIN)] + reference() + text[text.index(END) + len(END):]
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
 if __name__ == "__main__":
-    print(reference())
+    if sys.argv[1:2] == ["--update"]:
+        print("updated" if update(Path(sys.argv[2] if len(sys.argv) > 2 else "README.md")) else "up to date")
+    else:
+        print(reference())

@@ -17,6 +17,7 @@ import functools
 import re
 import traceback
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,12 @@ def join_and(items: list | tuple, word: str = "and") -> str:
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
+def money(value) -> str:
+    """Decimal('150') -> '$150'; Decimal('87.5') -> '$87.50'."""
+    value = Decimal(value)
+    return f"${value:,.0f}" if value == value.to_integral_value() else f"${value:,.2f}"
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """plural(1, 'session') -> '1 session'; plural(3, 'session') -> '3 sessions'."""
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
@@ -87,7 +94,7 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> Sandboxe
         extensions=["jinja2.ext.do"],
     )
     env.filters.pop("safe", None)  # nothing a profile says may become markup
-    env.filters.update(long_date=long_date, join_and=join_and)
+    env.filters.update(long_date=long_date, join_and=join_and, money=money)
     env.globals.update(field=field, plural=plural)
     return env
 
@@ -116,10 +123,12 @@ def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> li
 
 def make_context(profile: Profile, *, effective: dt.date, client: dict | None = None,
                  document: str = "") -> dict[str, Any]:
-    """The values templates see: the profile as plain data, plus the date and client."""
+    """The values templates see: the profile as plain data, the date, the client, the jurisdiction."""
+    from .jurisdictions import context_for
+
     data = profile.model_dump(mode="python")
     data.pop("schema_version", None)
-    data.update(effective_date=effective, client=client, document=document)
+    data.update(effective_date=effective, client=client, document=document, jurisdiction=context_for(profile))
     return data
 
 

@@ -1,0 +1,91 @@
+"""Profile blocks for the rest of the intake packet: the therapy itself, fees,
+telehealth, records, online contact, and who signs.
+
+Each block has safe defaults, so a profile that says nothing about fees still
+validates; the jurisdiction packs and ``check`` say what a state requires.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .model_base import Model, Money, Note, Person, Text
+
+ServiceKind = Literal["individual", "couples", "family", "group"]
+
+
+class Therapy(Model):
+    approach: Text | None = Field(None, description="How you work, in plain words, e.g. `talk therapy that uses CBT`.")
+    services: tuple[ServiceKind, ...] = Field(("individual",), min_length=1,
+                                              description="Who you see: `individual`, `couples`, `family`, `group`.")
+    session_minutes: int = Field(50, ge=10, le=240, description="How long a session lasts, in minutes.")
+    frequency: Text = Field("once a week", description="How often you usually meet, e.g. `once a week`.")
+    expected_length: Text | None = Field(None, description="How long therapy often lasts, if known, e.g. `12 to 20 sessions`.")
+    sees_minors: bool = Field(False, description="Whether you see clients under 18 (adds the minors section).")
+    note: Note | None = Field(None, description="Your own words about what therapy involves.")
+
+
+class Service(Model):
+    name: Text = Field(description="The service, e.g. `Individual session (50 minutes)`.")
+    fee: Money = Field(description="The fee in dollars, e.g. `150`.")
+
+
+class Cancellation(Model):
+    notice_hours: int = Field(24, ge=0, le=168, description="How many hours ahead a client must cancel.")
+    late_fee: Money | None = Field(None, description="Fee for a late cancellation (empty: none).")
+    no_show_fee: Money | None = Field(None, description="Fee for a missed session with no notice (empty: none).")
+
+
+class Insurance(Model):
+    in_network: tuple[Text, ...] = Field((), description="Insurance plans you are in network with (empty: none).")
+    superbills: bool = Field(True, description="Whether you give receipts clients can send to their insurer.")
+
+
+class Nonpayment(Model):
+    notice_days: int = Field(30, ge=0, le=365, description="Days of written notice before any collection step.")
+    collection_agency: bool = Field(False, description="Whether unpaid bills may go to a collection agency or small claims court.")
+
+
+class Fees(Model):
+    services: tuple[Service, ...] = Field((), description="Each service and its fee.")
+    payment_due: Text = Field("at each session", description="When payment is due, e.g. `at each session`.")
+    payment_methods: tuple[Text, ...] = Field((), description="Ways to pay, e.g. `[card, check]`.")
+    sliding_scale: bool = Field(False, description="Whether a lower fee is possible for clients who need one.")
+    cancellation: Cancellation = Field(default_factory=Cancellation, description="Late cancellation and no-show rules.")
+    insurance: Insurance = Field(default_factory=Insurance, description="Insurance you accept.")
+    nonpayment: Nonpayment = Field(default_factory=Nonpayment, description="What happens when a bill is not paid.")
+    note: Note | None = Field(None, description="Your own words about fees.")
+
+
+class Telehealth(Model):
+    offered: bool = Field(False, description="Whether you offer sessions by video (adds the telehealth consent).")
+    platform: Text | None = Field(None, description="The video service, e.g. `a HIPAA-compliant video platform (Doxy.me)`.")
+    backup: Literal["phone", "reschedule"] = Field(
+        "phone", description="If the video fails: `phone` (I call you) or `reschedule`.")
+    states: tuple[Text, ...] = Field((), description="States where you may see clients by video (where you are licensed).")
+    note: Note | None = Field(None, description="Your own words about telehealth.")
+
+    @model_validator(mode="after")
+    def _platform(self) -> Telehealth:
+        if self.offered and self.platform is None:
+            raise ValueError("telehealth that is offered needs a 'platform'")
+        return self
+
+
+class Records(Model):
+    retention_years: int = Field(7, ge=1, le=100, description="How many years you keep records after therapy ends.")
+    custodian: Person | None = Field(None, description="Who takes care of your records if you die or cannot practice.")
+
+
+class Online(Model):
+    business_page: Text | None = Field(None, description="The practice's public page or profile, if any.")
+    search_clients: Literal["never", "with-consent"] = Field(
+        "never", description="`never` search for clients online (except in an emergency), or only `with-consent`.")
+    note: Note | None = Field(None, description="Your own words about social media and the internet.")
+
+
+class Signers(Model):
+    second_signer: Literal["none", "guardian", "partner"] = Field(
+        "none", description="Who signs besides the client: `guardian` (of a minor), `partner` (couples) or `none`.")
+    therapist_signs: bool = Field(True, description="Whether the therapist also signs the acknowledgement.")
