@@ -29,6 +29,7 @@ class Job:
     effective: dt.date | None = None
     client_name: str | None = None
     client_id: str | None = None
+    second_signer: str | None = None      # from a roster row: guardian, partner or none
     template_dirs: tuple[Path, ...] = ()
     page_size: str = "letter"
 
@@ -48,8 +49,8 @@ def build_document(loaded: LoadedProfile, name: str, job: Job) -> Document:
     """Render one document of a profile to the document model."""
     profile = loaded.profile
     client = None
-    if job.client_name or job.client_id:
-        client = {"name": job.client_name, "id": job.client_id}
+    if job.client_name or job.client_id or job.second_signer:
+        client = {"name": job.client_name, "id": job.client_id, "second_signer": job.second_signer}
     context = make_context(profile, effective=effective_date(loaded, job), client=client, document=name)
     markdown = render_markdown(name, context, job.template_dirs, profile.language)
     return parse(markdown, name, profile.language)

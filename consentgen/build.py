@@ -139,7 +139,8 @@ def _fingerprint(key: bytes, packet: Packet, settings: Settings, inputs: dict) -
     payload = json.dumps({
         "version": __version__, "docs": packet.docs, "effective": packet.effective.isoformat(),
         "formats": settings.formats, "combined": settings.combined, "page_size": settings.page_size,
-        "client_id": packet.client_id, "client_name": packet.client_name, "inputs": inputs,
+        "client_id": packet.client_id, "client_name": packet.client_name,
+        "second_signer": packet.second_signer, "inputs": inputs,
     }, sort_keys=True, default=str)
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
@@ -245,7 +246,8 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
         for packet_key, row in zip(keys, rows):
             effective = (row and row.date) or options.effective or loaded.profile.effective_date or dt.date.today()
             yield Packet(packet_key, clinician, loaded, docs, effective,
-                         client_id=row.client_id if row else None, client_name=row.name if row else None)
+                         client_id=row.client_id if row else None, client_name=row.name if row else None,
+                         second_signer=row.second_signer if row else None)
 
 
 def _run(todo, options: BuildOptions, out: Path, tmp_dir: Path, report: Report, new_state: dict,

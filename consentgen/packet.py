@@ -32,6 +32,7 @@ class Packet:
     effective: dt.date
     client_id: str | None = None
     client_name: str | None = field(default=None, repr=False)
+    second_signer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
     ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
     """
     job = Job(docs=packet.docs, formats=settings.formats, effective=packet.effective,
-              client_name=packet.client_name, client_id=packet.client_id,
+              client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
               template_dirs=settings.template_dirs, page_size=settings.page_size)
     files: dict[str, tuple[str, str, bytes]] = {}     # relative path -> (document, format, bytes)
     pdfs: list[tuple[str, str, bytes]] = []

@@ -1,7 +1,9 @@
 """A roster of new clients (CSV): one personalized packet per row.
 
 Columns: ``client_id`` and ``clinician`` (required), ``client_name``, ``date``
-(YYYY-MM-DD, the effective date) and ``language`` (optional). A bad row is
+(YYYY-MM-DD, the effective date), ``language`` and ``second_signer``
+(``guardian``, ``partner`` or ``none``: who signs the acknowledgement besides
+the client) (optional). A bad row is
 reported with its line number and skipped; the others still build.
 
 Privacy: a client's name is carried only to that client's documents. It is
@@ -19,7 +21,8 @@ from pathlib import Path
 from .errors import ConsentgenError, Where, display_path
 
 REQUIRED = ("client_id", "clinician")
-OPTIONAL = ("client_name", "date", "language")
+OPTIONAL = ("client_name", "date", "language", "second_signer")
+SECOND_SIGNERS = ("guardian", "partner", "none")
 LANGUAGES = ("en",)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -34,6 +37,7 @@ class Client:
     name: str | None = field(default=None, repr=False)
     date: dt.date | None = None
     language: str | None = None
+    second_signer: str | None = None
 
 
 class RosterError(ConsentgenError):
@@ -111,4 +115,7 @@ def _client(row: dict, line: int, clinicians: set[str]) -> Client:
     language = get("language") or None
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"language: '{language[:10]}' is not available (available: {', '.join(LANGUAGES)}); row skipped")
-    return Client(line, client_id, clinician, get("client_name") or None, date, language)
+    second = get("second_signer") or None
+    if second is not None and second not in SECOND_SIGNERS:
+        raise ValueError(f"second_signer: expected one of {', '.join(SECOND_SIGNERS)}; row skipped")
+    return Client(line, client_id, clinician, get("client_name") or None, date, language, second)

@@ -94,9 +94,23 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> Sandboxe
         extensions=["jinja2.ext.do"],
     )
     env.filters.pop("safe", None)  # nothing a profile says may become markup
+    env.globals["title_of"] = functools.partial(_title_of, env)
     env.filters.update(long_date=long_date, join_and=join_and, money=money)
     env.globals.update(field=field, plural=plural)
     return env
+
+
+_TITLE = re.compile(r"^# (.+)$", re.M)
+
+
+def _title_of(env: SandboxedEnvironment, name: str) -> str:
+    """A document's title, read from its template's first '# ' line (for lists of documents)."""
+    try:
+        source = env.loader.get_source(env, f"{name}.md")[0]
+    except jinja2.TemplateNotFound:
+        return name
+    m = _TITLE.search(source)
+    return m.group(1).strip() if m and "{" not in m.group(1) else name
 
 
 @dataclass(frozen=True)
