@@ -103,7 +103,7 @@ def check(profiles) -> None:
     its jurisdiction requires.
     """
     from .errors import ProfileError
-    from .jurisdictions import missing_required
+    from .jurisdictions import missing_required, unknown_code
     from .profiles import load_profile
 
     code = 0
@@ -115,6 +115,9 @@ def check(profiles) -> None:
             for line in exc.errors:
                 click.echo(line, err=True)
             continue
+        note = unknown_code(loaded.profile)
+        if note:
+            click.echo(f"{path}: note: {note}", err=True)
         problems = missing_required(loaded.profile, loaded.positions, loaded.source)
         for line in problems:
             click.echo(line, err=True)

@@ -15,9 +15,9 @@ import functools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
-from .errors import ConsentgenError, Where
+from .errors import ConsentgenError, Where, display_path
 from .model_base import Model, Text
 from .models import Profile
 from .yamlsafe import Positions, read_yaml
@@ -36,6 +36,14 @@ class Statement(Model):
     profile_key: str | None = Field(None, description="Where the profile holds the prescribed wording, verbatim.")
     source: Text
     verbatim: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Statement:
+        if (self.text is None) == (self.profile_key is None):
+            raise ValueError(f"statement '{self.id}' needs exactly one of 'text' and 'profile_key'")
+        if self.verbatim and self.profile_key is None:
+            raise ValueError(f"verbatim statement '{self.id}' must come from the profile ('profile_key')")
+        return self
 
 
 class Trigger(Model):
@@ -110,6 +118,14 @@ def _lookup(profile: Profile, key: str) -> Any:
     return value
 
 
+def unknown_code(profile: Profile) -> str | None:
+    """A note when the profile names a jurisdiction that has no pack (a typo, or a state not covered yet)."""
+    code = profile.practice.jurisdiction
+    if code and load_pack(code) is None:
+        return f"no jurisdiction pack for '{code}' (packs: {', '.join(available())}); the ethics-code baseline applies"
+    return None
+
+
 def missing_required(profile: Profile, positions: Positions, source: Path) -> list[str]:
     """One ``file:line: key: message`` per field the profile's pack requires and it lacks."""
     code = profile.practice.jurisdiction
@@ -121,6 +137,6 @@ def missing_required(profile: Profile, positions: Positions, source: Path) -> li
         if _lookup(profile, req.key) in (None, "", ()):
             parts = tuple(req.key.split("."))
             where = next((positions[parts[:n]] for n in range(len(parts), 0, -1) if parts[:n] in positions),
-                         Where(str(source), 1))
+                         Where(display_path(source), 1))
             problems.append(f"{Where(where.file, where.line)}: {req.key}: required in {pack.name} by {req.rule}")
     return problems
