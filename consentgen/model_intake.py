@@ -70,6 +70,8 @@ class Telehealth(Model):
     def _platform(self) -> Telehealth:
         if self.offered and self.platform is None:
             raise ValueError("telehealth that is offered needs a 'platform'")
+        if self.offered and not self.states:
+            raise ValueError("telehealth that is offered needs 'states': where you may see clients by video")
         return self
 
 
