@@ -16,10 +16,28 @@ CLIENTS = {"c-1001": ("ana-nunez", "Quinn Avery"), "c-1002": ("samuel-okafor", "
            "c-1003": ("wren-kowalski", "Mei Hollander")}
 
 
+BOUNDARY_PACKET = "packet: [our-relationship, contact, breaks, ending-therapy]"
+
+
 @pytest.fixture
 def practice(tmp_path):
-    """A copy of the example practice that a test may edit."""
-    return shutil.copytree(EXAMPLE, tmp_path / "practice")
+    """A copy of the example practice that a test may edit, with the four boundary
+    handouts as its packet (small and quick; the build behaviour is what is tested)."""
+    copy = shutil.copytree(EXAMPLE, tmp_path / "practice")
+    practice_file = copy / "practice.yaml"
+    lines = [BOUNDARY_PACKET if line.startswith("packet:") else line
+             for line in practice_file.read_text().splitlines()]
+    practice_file.write_text("\n".join(lines) + "\n")
+    return copy
+
+
+def test_the_example_practices_build_their_whole_intake_packets(cli, tmp_path):
+    for example in sorted(EXAMPLE.parent.glob("example-*")):
+        out = tmp_path / example.name
+        result = cli("build", example, "-o", out, "--format", "pdf", "-q", "--jobs", "2")
+        assert result.exit_code == 0, result.output
+        documents = {r.document for r in manifest.load(out)}
+        assert {"informed-consent", "our-relationship", "fees-and-cancellations", "acknowledgement"} <= documents
 
 
 def records(out):

@@ -22,8 +22,8 @@ def test_render_both_formats(cli, tmp_path):
 def test_render_defaults_to_the_packet_as_pdf(cli, tmp_path):
     result = cli("render", ANA, "-o", tmp_path)
     assert result.exit_code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"ana-nunez-{d}.pdf" for d in ("our-relationship", "contact", "breaks", "ending-therapy"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"ana-nunez-{d}.pdf" for d in (
+        "informed-consent", "our-relationship", "fees-and-cancellations", "social-media-and-online", "acknowledgement"))
 
 
 def test_render_to_a_single_file_with_client_and_date(cli, tmp_path):
