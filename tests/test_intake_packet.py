@@ -160,3 +160,15 @@ def test_templates_cite_their_sources():
     templates = sorted((ROOT / "templates" / "en").rglob("*.md"))
     uncited = [t.name for t in templates if t.parent.name == "sections" and not cite.search(t.read_text())]
     assert uncited == [], f"partials with no citation comment: {uncited}"
+
+
+def test_the_strictest_rule_is_stated(write):
+    # A Texas clinician who allows small gifts but sets no limit gets the state's $50 cap.
+    texan = write("tx.yaml", "schema: 1\npractice: {name: Test Practice, jurisdiction: US-TX}\n"
+                             "clinician: {name: Robin Test}\npolicies:\n  relationship: {gifts: small}\n")
+    assert "Please keep any gift under $50 in value." in text(texan, "relationship")
+    # A lower limit of the clinician's own stands.
+    assert "under $25" in text(clinician("example-tx/clinicians/darnell-brooks.yaml"), "relationship")
+    # After therapy the codes and states differ (2 years, 5 years, never): every handout says never.
+    for profile in EXAMPLES:
+        assert "never okay, during therapy or after it ends" in text(profile, "relationship")
