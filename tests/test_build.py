@@ -24,10 +24,9 @@ def practice(tmp_path):
     """A copy of the example practice that a test may edit, with the four boundary
     handouts as its packet (small and quick; the build behaviour is what is tested)."""
     copy = shutil.copytree(EXAMPLE, tmp_path / "practice")
-    practice_file = copy / "practice.yaml"
-    lines = [BOUNDARY_PACKET if line.startswith("packet:") else line
-             for line in practice_file.read_text().splitlines()]
-    practice_file.write_text("\n".join(lines) + "\n")
+    for layer in [copy / "practice.yaml", *(copy / "clinicians").glob("*.yaml")]:
+        lines = [BOUNDARY_PACKET if line.startswith("packet:") else line for line in layer.read_text().splitlines()]
+        layer.write_text("\n".join(lines) + "\n")
     return copy
 
 
