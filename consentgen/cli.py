@@ -96,36 +96,51 @@ def templates(template_dirs) -> None:
 
 @main.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-def check(profiles) -> None:
-    """Validate profiles: 'ok', or every error as file:line: key: message.
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Findings as text for people or JSON for machines (schema: consentgen/lint/check-schema.json).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_templates_option
+def check(profiles, fmt, strict, template_dirs) -> None:
+    """Check profiles: validity, what the jurisdiction requires, policy rules, readability.
 
-    Exit 2 when a profile is invalid, 1 when it is valid but lacks something
-    its jurisdiction requires.
+    Exit 0 when clean, 1 when errors remain (with --strict, warnings too),
+    2 when a profile is not valid at all.
     """
-    from .errors import ProfileError
-    from .jurisdictions import missing_required, unknown_code
+    from .errors import ConsentgenError, ProfileError
+    from .jurisdictions import unknown_code
+    from .lint import check_profile
+    from .lint.report import ProfileResult, as_json, as_text, exit_code
     from .profiles import load_profile
 
-    code = 0
+    results = []
     for path in profiles:
+        result = ProfileResult(str(path))
+        results.append(result)
         try:
             loaded = load_profile(path)
+            note = unknown_code(loaded.profile)
+            if note and fmt == "text":
+                click.echo(f"{path}: note: {note}", err=True)
+            result.findings = check_profile(loaded, tuple(template_dirs))
         except ProfileError as exc:
-            code = 2
-            for line in exc.errors:
-                click.echo(line, err=True)
-            continue
-        note = unknown_code(loaded.profile)
-        if note:
-            click.echo(f"{path}: note: {note}", err=True)
-        problems = missing_required(loaded.profile, loaded.positions, loaded.source)
-        for line in problems:
-            click.echo(line, err=True)
-        if problems:
-            code = max(code, 1)
-        else:
-            click.echo(f"{path}: ok")
-    sys.exit(code)
+            result.invalid = list(exc.errors)
+        except ConsentgenError as exc:        # a template of the packet does not render
+            result.invalid = [str(exc)]
+    if fmt == "json":
+        click.echo(as_json(results, strict))
+    else:
+        for line, to_stderr in as_text(results, strict):
+            click.echo(line, err=to_stderr)
+    sys.exit(exit_code(results, strict))
+
+
+@main.command()
+def rules() -> None:
+    """List the policy rules that 'check' applies, with their severity."""
+    from .lint import RULES
+
+    for r in sorted(RULES.values(), key=lambda r: r.id):
+        click.echo(f"{r.id}  {r.severity:<7}  {r.summary}")
 
 
 @main.command()

@@ -6,7 +6,7 @@ behind it), the statements it prescribes, its duty-to-warn type, the age at
 which a minor may consent alone, its rules after therapy ends, any gift cap,
 who must sign, and handouts that are given only when something happens
 (triggers). Templates read a pack through ``context_for``; ``check`` reads its
-requirements through ``missing_required``.
+requirements through ``missing_required`` (rule L11).
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from .errors import ConsentgenError, Where, display_path
+from .errors import ConsentgenError
 from .model_base import Model, Text
 from .models import Profile
-from .yamlsafe import Positions, read_yaml
+from .yamlsafe import read_yaml
 
 PACKS = Path(__file__).resolve().parent / "packs"
 
@@ -126,17 +126,10 @@ def unknown_code(profile: Profile) -> str | None:
     return None
 
 
-def missing_required(profile: Profile, positions: Positions, source: Path) -> list[str]:
-    """One ``file:line: key: message`` per field the profile's pack requires and it lacks."""
+def missing_required(profile: Profile) -> list[Requirement]:
+    """The requirements of the profile's pack that the profile leaves empty."""
     code = profile.practice.jurisdiction
     pack = load_pack(code) if code else None
     if pack is None:
         return []
-    problems = []
-    for req in pack.required:
-        if _lookup(profile, req.key) in (None, "", ()):
-            parts = tuple(req.key.split("."))
-            where = next((positions[parts[:n]] for n in range(len(parts), 0, -1) if parts[:n] in positions),
-                         Where(display_path(source), 1))
-            problems.append(f"{Where(where.file, where.line)}: {req.key}: required in {pack.name} by {req.rule}")
-    return problems
+    return [req for req in pack.required if _lookup(profile, req.key) in (None, "", ())]

@@ -10,7 +10,7 @@ can remove it from a handout.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -192,6 +192,21 @@ class Policies(Model):
     signers: Signers = Field(default_factory=Signers, description="Who signs the acknowledgement.")
 
 
+RuleId = Annotated[str, Field(pattern=r"^L\d\d$")]
+
+
+class Readability(Model):
+    warn_above: float = Field(8, ge=1, le=20, description="Warn when a document's Flesch-Kincaid grade is above this.")
+    error_above: float = Field(10, ge=1, le=20, description="Fail when a document's Flesch-Kincaid grade is above this.")
+    long_sentence: int = Field(25, ge=5, le=100, description="List sentences longer than this many words.")
+
+
+class LintSettings(Model):
+    ignore: dict[RuleId, str | None] = Field(
+        default_factory=dict, description="Rules to silence, each with the reason, e.g. `{L09: \"why\"}`.")
+    readability: Readability = Field(default_factory=Readability, description="Reading-level targets.")
+
+
 class Profile(Model):
     schema_version: Literal[1] = Field(alias="schema", description="Profile format version; always `1`.")
     language: Literal["en"] = Field("en", description="Language of the handouts.")
@@ -201,3 +216,4 @@ class Profile(Model):
     clinician: Clinician = Field(description="The clinician (usually in `clinicians/NAME.yaml`).")
     emergency: Emergency = Field(default_factory=Emergency, description="What to do in a crisis.")
     policies: Policies = Field(default_factory=Policies, description="The policies: the five boundary areas and the rest of the intake packet.")
+    lint: LintSettings = Field(default_factory=LintSettings, description="Settings for `consentgen check`.")

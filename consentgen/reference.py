@@ -33,6 +33,8 @@ def _type_name(annotation: Any) -> str:
         return " or ".join(_type_name(a) for a in args)
     if origin is tuple:
         return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return "mapping"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
     return {"str": "text", "int": "whole number", "bool": "true/false", "date": "date", "Decimal": "amount"}.get(

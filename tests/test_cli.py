@@ -78,10 +78,11 @@ def test_unknown_document_and_bad_date(cli):
 
 
 def test_check_reports_ok_or_every_error(cli, write):
-    assert cli("check", ANA).stdout.strip() == f"{ANA}: ok"
+    assert cli("check", ANA).stdout.splitlines() == [f"{ANA}: ok", "0 errors, 0 warnings in 1 profile"]
     bad = write("p.yaml", MINIMAL + "polices: {}\npractice2: 1\n")
     result = cli("check", ANA, bad)
     assert result.exit_code == 2
+    assert result.stdout.splitlines() == [f"{ANA}: ok", "0 errors, 0 warnings in 2 profiles; 1 invalid"]
     assert result.stderr.splitlines() == [
         f"{bad}:8: polices: unknown key 'polices'; did you mean 'policies'?",
         f"{bad}:9: practice2: unknown key 'practice2'; did you mean 'practice'?",

@@ -1,0 +1,47 @@
+"""The policy linter behind ``consentgen check``.
+
+``check_profile`` renders the profile's packet to the document model, runs
+every registered rule (``rules_*.py``, one function per rule), and applies the
+profile's silencing (``lint: {ignore: {L09: "reason"}}``). A rule silenced
+without a reason, or an unknown rule id, is itself an error (L00).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..api import Job, build_document, documents_for
+from ..jurisdictions import load_pack
+from ..profiles import LoadedProfile
+from . import rules_contact, rules_packet, rules_relationship
+from .registry import RULES, Context, Finding, Hit, Rule, findings, rule
+
+RULE_MODULES = (rules_contact, rules_relationship, rules_packet)   # importing them registers their rules
+
+__all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_profile", "rule"]
+
+
+def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> Context:
+    job = Job(template_dirs=template_dirs)
+    docs = {name: build_document(loaded, name, job) for name in documents_for(loaded, job)}
+    code = loaded.profile.practice.jurisdiction
+    return Context(loaded, docs, load_pack(code) if code else None)
+
+
+def check_profile(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> list[Finding]:
+    """Every finding for one profile, silenced ones marked; errors first, then by line."""
+    ctx = context_for(loaded, template_dirs)
+    ignore = loaded.profile.lint.ignore
+    found = findings(ctx, RULES.values())
+    out = []
+    for f in found:
+        reason = ignore.get(f.rule)
+        out.append(Finding(**{**f.__dict__, "silenced": reason}) if reason else f)
+    for rule_id, reason in ignore.items():
+        where = ctx.where(f"lint.ignore.{rule_id}")
+        if rule_id not in RULES:
+            out.append(Finding("L00", "error", f"'{rule_id}' is not a rule (see 'consentgen rules')",
+                               where.file, where.line, f"lint.ignore.{rule_id}", "Remove it, or fix the id."))
+        elif not (reason or "").strip():
+            out.append(Finding("L00", "error", f"{rule_id} is silenced without a reason", where.file, where.line,
+                               f"lint.ignore.{rule_id}", "Say why, e.g. L09: \"our board allows this\"."))
+    return sorted(out, key=lambda f: (f.silenced is not None, f.severity != "error", f.file, f.line or 0, f.rule))

@@ -1,0 +1,2 @@
+"""Rules about the relationship, ending therapy and self-disclosure (CONTENT.md section 2)."""
+from __future__ import annotations
