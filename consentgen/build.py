@@ -108,11 +108,19 @@ class _Planner:
         self.base = practice if practice.is_dir() else practice.parent
         self.settings = settings
         self._hashes: dict[Path, str] = {}
+        self._templates: dict[tuple[str, str], dict[str, Path]] = {}
 
     def digest(self, path: Path) -> str:
         if path not in self._hashes:
             self._hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
         return self._hashes[path]
+
+    def templates(self, name: str, language: str) -> dict[str, Path]:
+        """The template files of a document, worked out once per build."""
+        key = (name, language)
+        if key not in self._templates:
+            self._templates[key] = template_files(name, self.settings.template_dirs, language)
+        return self._templates[key]
 
     def label(self, path: Path) -> str:
         try:
@@ -128,7 +136,7 @@ class _Planner:
             shared[f"logo:{self.label(logo)}"] = self.digest(logo)
         per_doc = {}
         for name in docs:
-            files = template_files(name, self.settings.template_dirs, loaded.profile.language)
+            files = self.templates(name, loaded.profile.language)
             per_doc[name] = {**shared, **{f"template:{t}": self.digest(p) for t, p in files.items()}}
         per_doc[COMBINED] = {k: v for d in per_doc.values() for k, v in sorted(d.items())}
         return per_doc

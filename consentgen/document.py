@@ -14,14 +14,18 @@ profiles are data, never markup.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from typing import TYPE_CHECKING
 
 from .errors import DocumentError, Where
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 
 @dataclass(frozen=True)
@@ -123,13 +127,18 @@ class Document:
 
 
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.enable("table")
     md.disable(["code", "html_block", "html_inline", "image"])
     return md
 
 
-_MD = _parser()
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The parser, built on first use: a build with nothing to render never imports markdown-it."""
+    return _parser()
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a fence is raw text: undo Markdown escapes in labels
 
@@ -265,7 +274,9 @@ def _all_fields(blocks) -> list[Field]:
 
 def parse(markdown: str, name: str, language: str = "en") -> Document:
     """Parse rendered Markdown into a Document; raises DocumentError with a line."""
-    tree = SyntaxTreeNode(_MD.parse(markdown))
+    from markdown_it.tree import SyntaxTreeNode
+
+    tree = SyntaxTreeNode(_markdown().parse(markdown))
     builder = _Builder(name)
     blocks = builder.blocks(tree.children)
     title = next((b.text for b in blocks if isinstance(b, Heading) and b.level == 1), None)
