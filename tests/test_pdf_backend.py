@@ -199,9 +199,18 @@ def test_logo_is_drawn_from_a_local_file(tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (120, 40), (47, 93, 98)).save(logo)
     data = pdf_for("# Title\n\nText.\n", logo=logo)
+    def images(resources) -> list:
+        """Image XObjects in ``resources``, including those inside form XObjects (the page frame)."""
+        found = []
+        for x in resources.get("/XObject", {}).values():
+            if x.get("/Subtype") == "/Image":
+                found.append(x)
+            elif x.get("/Subtype") == "/Form" and "/Resources" in x:
+                found.extend(images(x.Resources))
+        return found
+
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        xobjects = pdf.pages[0].Resources.XObject.values()
-        assert any(x.get("/Subtype") == "/Image" for x in xobjects)
+        assert images(pdf.pages[0].Resources)
     with pytest.raises(BackendError, match="cannot read logo"):
         pdf_for("# Title\n", logo=tmp_path / "missing.png")
 

@@ -188,15 +188,27 @@ class _Canvas(Canvas):
     """A canvas that fills in "Page X of Y" once the page count is known.
 
     Each page draws form XObject ``cg-page-N`` in its footer (reportlab allows
-    a form to be defined after use); ``save`` defines those forms.
+    a form to be defined after use); ``save`` defines those forms. The rest of
+    the header and footer is one form, ``cg-frame``, painted once per document.
     """
+
+    paint_frame: Callable[[Canvas], None] | None = None   # header and footer, the same on every page
 
     def page_number_here(self) -> None:
         self.doForm(f"cg-page-{self.getPageNumber()}")
 
+    def frame_here(self, paint: Callable[[Canvas], None]) -> None:
+        """Draw the page frame by reference: painted once into a form, shown on every page."""
+        self.paint_frame = paint
+        self.doForm("cg-frame")
+
     def save(self):
         if self._code:
             self.showPage()
+        if self.paint_frame is not None:
+            self.beginForm("cg-frame")
+            self.paint_frame(self)
+            self.endForm()
         total = self.getPageNumber() - 1
         for n in range(1, total + 1):
             self.beginForm(f"cg-page-{n}")
@@ -240,8 +252,7 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
     title = fit(fonts.clean(meta.title), SMALL, right - text_left - practice_w - 24)
     version = fit(fonts.clean(meta.version), SMALL, (right - left) / 2)
 
-    def on_page(canv: _Canvas, doc) -> None:
-        canv.saveState()
+    def paint(canv: Canvas) -> None:
         if logo:
             canv.drawImage(logo[0], left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT,
                            preserveAspectRatio=True, anchor="sw", mask="auto")
@@ -253,6 +264,10 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
         canv.setLineWidth(0.75)
         canv.line(left, height - RULE_Y, right, height - RULE_Y)
         draw_text(canv, left, FOOTER_Y, version, SMALL)
+
+    def on_page(canv: _Canvas, doc) -> None:
+        canv.saveState()
+        canv.frame_here(paint)
         canv.page_number_here()
         canv.restoreState()
 
