@@ -179,15 +179,20 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
     new_state: dict[str, dict] = {}
     planned: set[str] = set()
     settled: list[tuple[str, str]] = []      # packets decided while planning, reported once counted
+
+    def keep_old(k: str) -> None:
+        """A packet not rebuilt keeps its earlier files, records and state."""
+        kept.extend(old_by_packet.get(k, []))
+        if k in state:
+            new_state[k] = state[k]
+
     for packet_or_error in _packets(clinicians, clients, options):
         if isinstance(packet_or_error, tuple):            # (keys, messages): a profile that failed to load
             keys, messages = packet_or_error
             report.failures.extend(messages)
             planned.update(keys)
             for k in keys:
-                kept.extend(old_by_packet.get(k, []))
-                if k in state:
-                    new_state[k] = state[k]
+                keep_old(k)
                 settled.append((k, "failed"))
             continue
         packet = packet_or_error
@@ -196,35 +201,29 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
             inputs = planner.inputs(packet.loaded, packet.docs)
         except ConsentgenError as exc:
             report.failures.append(str(exc))
-            kept.extend(old_by_packet.get(packet.key, []))
+            keep_old(packet.key)
             settled.append((packet.key, "failed"))
             continue
         fingerprint = _fingerprint(key, packet, options.settings, inputs)
-        old = old_by_packet.get(packet.key, [])
-        if not options.force and state.get(packet.key, {}).get("fingerprint") == fingerprint and _unchanged(out, old):
-            kept.extend(old)
-            new_state[packet.key] = state[packet.key]
+        unchanged = state.get(packet.key, {}).get("fingerprint") == fingerprint
+        if not options.force and unchanged and _unchanged(out, old_by_packet.get(packet.key, [])):
+            keep_old(packet.key)
             report.skipped.append(packet.key)
             settled.append((packet.key, "skipped"))
         else:
             todo.append((packet, inputs, fingerprint))
     if options.fail_fast and report.failures:       # a profile or roster row failed already: stop here
         for packet, _, _ in todo:
-            kept.extend(old_by_packet.get(packet.key, []))
-            if packet.key in state:
-                new_state[packet.key] = state[packet.key]
+            keep_old(packet.key)
         todo = []
     report.total = len(planned)
     if progress is not None:
         progress.start(report.total)
         for key_status in settled:
             progress.step(*key_status)
-    # Packets this build does not touch (earlier clients, say) keep their files and records.
-    for k, old in old_by_packet.items():
+    for k in old_by_packet:      # packets this build does not touch (earlier clients, say) stay as they are
         if k not in planned:
-            kept.extend(old)
-            if k in state:
-                new_state[k] = state[k]
+            keep_old(k)
 
     records = kept + _run(todo, options, out, tmp_dir, report, new_state, old_by_packet, progress)
     _finish(out, records, old_manifest, new_state, report)
