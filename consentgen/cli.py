@@ -108,10 +108,13 @@ def check(profiles, fmt, strict, template_dirs) -> None:
     """
     from .errors import ConsentgenError, ProfileError
     from .jurisdictions import unknown_code
-    from .lint import check_profile
+    from .lint import check_profile, context_for
+    from .lint.readability import MISSING, available, readability_report
     from .lint.report import ProfileResult, as_json, as_text, exit_code
     from .profiles import load_profile
 
+    if not available():
+        click.echo(MISSING, err=True)
     results = []
     for path in profiles:
         result = ProfileResult(str(path))
@@ -122,6 +125,8 @@ def check(profiles, fmt, strict, template_dirs) -> None:
             if note and fmt == "text":
                 click.echo(f"{path}: note: {note}", err=True)
             result.findings = check_profile(loaded, tuple(template_dirs))
+            if fmt == "json":                 # only JSON shows it: text output skips the second render
+                result.readability = readability_report(context_for(loaded, tuple(template_dirs)))
         except ProfileError as exc:
             result.invalid = list(exc.errors)
         except ConsentgenError as exc:        # a template of the packet does not render
@@ -244,3 +249,50 @@ def verify(out: Path) -> None:
     bad = len(result.changed) + len(result.missing)
     click.echo(f"{result.ok} files match the manifest" + (f", {bad} do not" if bad else ""))
     sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.argument("directory", required=False, default=Path("."),
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("-y", "--yes", is_flag=True, help="Ask nothing: write an example profile to edit (every name made up).")
+@click.option("--force", is_flag=True, help="Replace existing files without asking.")
+@click.pass_context
+def init(ctx, directory: Path, yes: bool, force: bool) -> None:
+    """Set up your handouts: a few plain questions, then profile files in DIRECTORY (default: here).
+
+    Writes DIRECTORY/practice.yaml and DIRECTORY/clinicians/YOUR-NAME.yaml, each
+    with notes explaining every setting, then checks them.
+    """
+    from . import init as wizard
+
+    def ask(question):
+        for line in question.lines():
+            click.echo(line)
+        if question.kind == "yes/no":
+            return click.confirm(question.text, default=question.default)
+        if question.kind != "text":
+            kind = (click.Choice([v for v, _ in question.choices], case_sensitive=False) if question.choices
+                    else click.IntRange(0, question.most))
+            return click.prompt(question.text, default=question.default, type=kind)
+
+        def convert(answer):
+            try:
+                return question.value(answer)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+
+        shown = question.default not in (None, "")
+        return click.prompt(question.text, default=question.default, show_default=shown, value_proc=convert)
+
+    with user_errors():
+        written = wizard.run(directory, ask, click.echo, yes=yes, force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"\nChecking {written[-1]}:")
+    code = 0
+    try:
+        ctx.invoke(check, profiles=(written[-1],))
+    except SystemExit as exc:
+        code = exc.code
+    click.echo(wizard.next_steps(directory, written[-1], example=yes))
+    sys.exit(code)

@@ -1,0 +1,520 @@
+"""``consentgen init``: a few plain questions, then a commented profile ready to check and build.
+
+Independent of click: each question is a ``Question`` handed to an ``ask``
+function (the CLI asks it with click). The answers become ``DIR/practice.yaml``
+and ``DIR/clinicians/<name>.yaml``. Their text is built here line by line, so
+each block keeps a comment that explains it in plain words; every string is
+written JSON-quoted, which is valid YAML whatever it holds. ``--yes`` runs the
+same questions, answering each with its example (or default) answer.
+"""
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import ConsentgenError, display_path
+from .jurisdictions import available, load_pack
+from .model_base import Duration, Email
+from .output import slug, write_all
+from .yamlsafe import read_yaml
+
+PACKET = ("informed-consent", "our-relationship", "fees-and-cancellations", "acknowledgement")
+CRISIS_LINES = ({"name": "988 Suicide & Crisis Lifeline", "number": "988", "how": "call, text or chat"},
+                {"name": "Emergency services", "number": "911", "how": "call"})
+
+STATUS = (("licensed", "You practice on your own license."),
+          ("associate", "You hold an associate license and work under a supervisor."),
+          ("trainee", "You are a student or intern, working under a supervisor."))
+GIFTS = (("none", "You kindly decline gifts."),
+         ("small", "Small tokens are fine, up to a limit you set."),
+         ("discuss", "You and your client talk each gift through together."))
+MEETINGS = (("client-leads", "If you meet by chance, your client decides whether to say hello."),
+            ("no-greeting", "You will not greet your client first, to protect their privacy."))
+DUAL = (("avoid", "You avoid any other role in a client's life."),
+        ("small-community", "In a small town, overlaps may happen; you talk them through."))
+TOUCH = (("none", "No physical contact at all."),
+         ("ask-first", "A handshake or similar, only if your client wants it."))
+USE = (("none", "Not used between sessions."),
+       ("scheduling", "Only for appointments and practical questions."),
+       ("check-ins", "Also for short check-ins between sessions."))
+SHARING = (("minimal", "You rarely share anything personal."),
+           ("occasional", "Now and then, briefly."),
+           ("when-helpful", "When it clearly helps your client; then the focus goes back to them."))
+CHANNELS = {"phone": ("Phone calls", "How soon do you return calls and voicemails?"),
+            "text": ("Text messages", "How soon do you answer texts?"),
+            "email": ("Email", "How soon do you answer email?"),
+            "portal": ("Client portal messages", "How soon do you answer portal messages?")}
+CHANNEL_DEFAULTS = {"phone": ("scheduling", "1 business day"), "text": ("none", "1 business day"),
+                    "email": ("scheduling", "2 business days"), "portal": ("none", "2 business days")}
+# The profile keys a jurisdiction pack may require that the questions below can fill.
+STATE_KEYS = frozenset({
+    "practice.address", "practice.phone", "practice.complaint_notice", "clinician.credentials",
+    "clinician.license", "clinician.board", "clinician.board.address", "clinician.board.phone",
+    "policies.therapy.approach", "policies.fees.services", "policies.records.custodian"})
+
+
+@dataclass(frozen=True)
+class Question:
+    """One prompt. ``default`` None: an answer is needed; "": it may be left blank."""
+
+    text: str
+    default: Any = None
+    kind: str = "text"                                  # text, choice, yes/no or number
+    choices: tuple[tuple[str, str], ...] = ()           # (value, what it means), for kind "choice"
+    help: str = ""                                      # a line shown before the prompt
+    check: Callable[[str], Any] | None = None           # answer -> value; raises ValueError to ask again
+    example: Any = None                                 # the answer --yes gives, when not the default
+    most: int = 12                                      # for kind "number": 0 to this
+    listed: bool = True                                 # show the choices' meanings (once for a run of alike)
+
+    def lines(self) -> list[str]:
+        """What to show before the prompt: the help, then each choice with its meaning."""
+        return ([self.help] if self.help else []) + (choice_lines(self.choices) if self.listed else [])
+
+    def value(self, answer: Any) -> Any:
+        """The answer as the profile holds it (blank text becomes None)."""
+        if self.check is not None and isinstance(answer, str):
+            answer = self.check(answer)
+        if answer is None and self.default is None:
+            raise ValueError("please give an answer")
+        return answer
+
+
+def choice_lines(choices: tuple[tuple[str, str], ...]) -> list[str]:
+    width = max((len(v) for v, _ in choices), default=0)
+    return [f"  {v.ljust(width)}  {m}" for v, m in choices]
+
+
+Ask = Callable[[Question], Any]        # returns the answer, text already through Question.value
+Say = Callable[[str], None]
+
+
+class NothingWritten(ConsentgenError):
+    """The user chose to keep a file; nothing was written."""
+
+    exit_code = 1
+
+
+def fill(paragraph: str) -> str:
+    return textwrap.fill(paragraph, 79, break_on_hyphens=False, break_long_words=False)
+
+
+def text(answer: str) -> str | None:
+    return answer.strip() or None
+
+
+def _checker(type_: Any, message: str) -> Callable[[str], Any]:
+    adapter = TypeAdapter(type_)
+
+    def check(answer: str) -> Any:
+        if not answer.strip():
+            return None
+        try:
+            return adapter.validate_python(answer.strip())
+        except ValidationError:
+            raise ValueError(message) from None
+    return check
+
+
+duration = _checker(Duration, "please give a number and a unit, like '24 hours', '2 business days' or '3 weeks'")
+email = _checker(Email, "that does not look like an email address (like office@example.com)")
+
+
+def money(answer: str) -> Decimal:
+    try:
+        value = Decimal(answer.strip().lstrip("$").replace(",", ""))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2 or value >= 10_000_000:
+        raise ValueError("please give an amount in dollars, like 140")
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
+class Interview:
+    """The questions in order; the answers land in ``practice`` and ``clinician`` (profile data)."""
+
+    def __init__(self, ask: Ask, say: Say, kept_practice: dict | None = None):
+        self.ask, self.say = ask, say
+        kept = (kept_practice or {}).get("practice")
+        code = kept.get("jurisdiction") if isinstance(kept, dict) else None
+        self.code: str | None = code if isinstance(code, str) else None
+        self.practice: dict = {"schema": 1, "practice": {}, "packet": list(PACKET), "emergency": {}}
+        self.clinician: dict = {"clinician": {}, "policies": {}}
+
+    @property
+    def pack(self):
+        return load_pack(self.code) if self.code else None
+
+    def needs(self, key: str) -> bool:
+        """Whether the practice's state requires ``key`` (then it may not be left blank)."""
+        return self.pack is not None and any(r.key == key for r in self.pack.required)
+
+    def q(self, prompt: str, default: Any = None, **kw) -> Any:
+        """Ask one question and return its answer (text stripped; blank text is None)."""
+        kw.setdefault("check", text if kw.get("kind", "text") == "text" else None)
+        return self.ask(Question(prompt, default, **kw))
+
+    def blank_ok(self, prompt: str, key: str = "", example: str | None = None) -> str | None:
+        """A question that may be skipped, unless the practice's state requires the answer."""
+        if self.needs(key):
+            return self.q(prompt, help=f"{self.pack.name} asks for this in your handouts.", example=example)
+        return self.q(f"{prompt} (leave blank to skip)", "", example=example)
+
+    def section(self, title: str, intro: str) -> None:
+        self.say("")
+        self.say(title)
+        self.say(fill(intro))
+
+    def about_practice(self) -> None:
+        self.section("About your practice", "These details go on every handout.")
+        p = self.practice["practice"]
+        p["name"] = self.q("Practice name, as clients know it", example="Example Counseling")
+        states = tuple((c, load_pack(c).name) for c in available()) + (("none", "Another state or country"),)
+        code = self.q("State", "none", kind="choice", choices=states, help="Where are you licensed? A state "
+                      "listed here adds what its law asks for; anywhere else, choose none.")
+        self.code = p["jurisdiction"] = None if code == "none" else code
+        p["phone"] = self.blank_ok("Office phone number", "practice.phone", example="555-0100")
+        p["email"] = self.q("Office email (leave blank to skip)", "", check=email, example="office@example.com")
+        p["address"] = self.blank_ok("Street address, on one line", "practice.address",
+                                     example="100 Example Street, Suite 2, Anytown")
+        if self.needs("practice.complaint_notice"):
+            p["complaint_notice"] = self.q("Complaint notice", help=(
+                f"{self.pack.name} prescribes a notice telling clients how to complain to your board. "
+                "Paste it word for word, on one line."))
+
+    def name(self) -> str:
+        self.section("About you", "Your name, training and license, as clients will see them.")
+        name = self.q("Your name, as clients should see it", example="Alex Example")
+        self.clinician["clinician"]["name"] = name
+        return name
+
+    def about_you(self) -> None:
+        c = self.clinician["clinician"]
+        c["credentials"] = self.blank_ok("Degrees and licenses after your name, e.g. MA, LPC",
+                                         "clinician.credentials", example="MA, LPC")
+        c["status"] = self.q("Your status", "licensed", kind="choice", choices=STATUS)
+        kind = self.blank_ok("License type, e.g. LMFT, LPC or LCSW", "clinician.license")
+        if kind:
+            c["license"] = {"type": kind, "number": self.q("License number"),
+                            "state": self.q("State that issued it, e.g. CO", self.code[3:] if self.code else None)}
+        if c["status"] != "licensed":
+            self.say("Clients of an associate or trainee need to know who supervises their care.")
+            c["supervisor"] = {"name": self.q("Your supervisor's name"),
+                               "credentials": self.blank_ok("Their degrees and licenses, e.g. PhD, LPC"),
+                               "phone": self.q("Their phone number")}
+        if self.needs("clinician.board"):
+            self.say(f"{self.pack.name} asks you to tell clients how to reach your licensing board.")
+            c["board"] = {"name": self.q("Your board's name"),
+                          "address": self.q("Its mailing address, on one line"),
+                          "phone": self.q("Its phone number")}
+
+    def policies(self) -> None:
+        """The five boundary areas, each in its own section."""
+        for area in (self.relationship, self.contact, self.self_disclosure, self.breaks, self.termination):
+            area(self.clinician["policies"])
+
+    def relationship(self, pol: dict) -> None:
+        self.section("1. Your relationship with clients", "What happens outside the therapy hour. (Your "
+                     "handouts always say that sexual contact is never acceptable; that is not a choice.)")
+        r = pol["relationship"] = {"gifts": self.q("Gifts from clients", "discuss", kind="choice", choices=GIFTS)}
+        if r["gifts"] == "small":
+            r["gift_limit"] = self.q("The most a gift may be worth", "$20", check=self.gift_limit)
+        r["chance_meetings"] = self.q("Meeting by chance", "client-leads", kind="choice", choices=MEETINGS)
+        r["dual_relationships"] = "avoid"
+        r["touch"] = self.q("Touch", "ask-first", kind="choice", choices=TOUCH)
+
+    def contact(self, pol: dict) -> None:
+        self.section("2. Contact between sessions", "For each way clients might reach you: is it used, what "
+                     "for, and how soon you reply. Handouts always add that messages are not for emergencies.")
+        c = pol["contact"] = {"hours": self.q("When do you read and answer messages?", "Monday to Friday, 9 am to 5 pm"),
+                              "channels": {}}
+        for i, (name, (label, reply_question)) in enumerate(CHANNELS.items()):
+            use, reply = CHANNEL_DEFAULTS[name]
+            channel = c["channels"][name] = {"use": self.q(label, use, kind="choice", choices=USE, listed=i == 0)}
+            if channel["use"] != "none":
+                channel["reply_within"] = self.q(reply_question, reply, check=duration)
+            if name == "portal" and channel["use"] != "none":
+                channel["private"] = self.q("Is the portal secure (encrypted, made for health care)?", True,
+                                            kind="yes/no")
+
+    def self_disclosure(self, pol: dict) -> None:
+        self.section("3. Sharing personal things", "When, if ever, you tell clients about your own life.")
+        pol["self_disclosure"] = {"level": self.q("How much you share", "minimal", kind="choice", choices=SHARING)}
+
+    def breaks(self, pol: dict) -> None:
+        self.section("4. Breaks and vacations", "How far ahead you tell clients about a planned break, and "
+                     "who they can reach while you are away.")
+        pol["breaks"] = {"notice": self.q("How far ahead do you tell clients?", "2 weeks", check=duration),
+                         "coverage": {"name": self.q("Name of the colleague who covers for you", check=self.not_me,
+                                                     example="Jordan Example"),
+                                      "credentials": self.blank_ok("Their degrees and licenses", example="LPC"),
+                                      "phone": self.q("Their phone number", example="555-0155")},
+                         "while_away": {"channels": []}}
+
+    def termination(self, pol: dict) -> None:
+        self.section("5. Ending therapy", "Clients may end therapy at any time. These say how you end well "
+                     "when you are the one to suggest it.")
+        notice = self.q("How many sessions ahead do you say so? (0: you talk it over first)", 2, kind="number",
+                        help="If you suggest ending therapy:")
+        if notice:
+            final = self.q("Do you offer a last session to close well?", True, kind="yes/no")
+        else:
+            final = True
+            self.say("With no notice, a last session keeps the ending from being abrupt, so you offer one.")
+        pol["termination"] = {"notice_sessions": notice, "final_session": final, "referrals": True,
+                              "contact_after": "return-welcome"}
+
+    def not_me(self, answer: str) -> str | None:
+        mine = self.clinician["clinician"].get("name")
+        if mine and slug(answer) == slug(mine):
+            raise ValueError("that is you; clients need someone else to reach while you are away")
+        return text(answer)
+
+    def gift_limit(self, answer: str) -> str:
+        limit = money(answer)
+        cap = self.pack.gift_cap if self.pack else None
+        if cap is not None and limit > cap:
+            raise ValueError(f"{self.pack.name} does not allow gifts worth more than ${cap}")
+        return f"${limit}"
+
+    def crisis(self) -> None:
+        self.section("In a crisis", "Your handouts tell clients to call or text 988 (the Suicide & Crisis "
+                     "Lifeline) or to call 911. You may add a local crisis line as well.")
+        emergency = self.practice["emergency"]
+        emergency["crisis_lines"] = [dict(line) for line in CRISIS_LINES]
+        name = self.blank_ok("Name of a local crisis line")
+        if name:
+            emergency["local_crisis"] = {"name": name, "phone": self.q("Its phone number")}
+
+    def state_facts(self) -> None:
+        """What the state requires that the questions so far did not cover."""
+        pol = self.clinician["policies"]
+        if self.needs("policies.therapy.approach"):
+            pol["therapy"] = {"approach": self.q("How you work, in plain words, e.g. talk therapy that uses CBT",
+                                                 help=f"{self.pack.name} asks you to describe your approach.")}
+        if self.needs("policies.fees.services"):
+            fee = self.q("Your fee for a 50-minute session, in dollars", check=money,
+                         help=f"{self.pack.name} asks you to list your fees.")
+            pol["fees"] = {"services": [{"name": "Individual session (50 minutes)", "fee": fee}]}
+        if self.needs("policies.records.custodian"):
+            self.say(f"{self.pack.name} asks who keeps your records safe if you die or cannot practice.")
+            pol["records"] = {"custodian": {"name": self.q("Their name"), "phone": self.q("Their phone number")}}
+
+
+# ---- the files -------------------------------------------------------------------------------
+
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")          # in a comment, \r would end it; names go there too
+
+
+def scalar(value: Any) -> str:
+    """One value as YAML: strings JSON-quoted (valid YAML whatever they hold), numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(scalar(v) for v in value) + "]"
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    # JSON leaves these raw; YAML reads them as line breaks or refuses them, so escape them too.
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _comment(note: str, indent: str) -> list[str]:
+    """A note as comment lines; an indented line (a choice and its meaning) wraps under the meaning."""
+    lines = []
+    for line in _NOT_PRINTABLE.sub(" ", _CONTROL.sub(" ", note)).split("\n"):
+        hang = re.match(r"(\s+\S+\s+)?", line).group(0) if line.startswith(" ") else ""
+        wrapped = textwrap.wrap(line, 78 - len(indent), subsequent_indent=" " * len(hang), break_on_hyphens=False,
+                                break_long_words=False) or [""]
+        lines += [f"{indent}# {part}".rstrip() for part in wrapped]
+    return lines
+
+
+def to_yaml(data: dict, notes: dict[str, str], header: str) -> str:
+    """The profile as YAML text, with each note as a comment above its key."""
+    lines = _comment(header, "")
+    _emit(data, notes, (), lines)
+    return "\n".join(lines) + "\n"
+
+
+def _emit(data: dict, notes: dict[str, str], path: tuple[str, ...], lines: list[str]) -> None:
+    indent = "  " * len(path)
+    for key, value in data.items():
+        if value is None or value == {}:
+            continue
+        here = path + (key,)
+        note = notes.get(".".join(here))
+        if note is not None:
+            if (not path or isinstance(value, dict)) and not lines[-1].endswith(":"):
+                lines.append("")
+            lines += _comment(note, indent)
+        if isinstance(value, dict):
+            lines.append(f"{indent}{key}:")
+            _emit(value, notes, here, lines)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{indent}{key}:")
+            for item in value:
+                pairs = ", ".join(f"{k}: {scalar(v)}" for k, v in item.items() if v is not None)
+                lines.append(f"{indent}  - {{{pairs}}}")
+        else:
+            lines.append(f"{indent}{key}: {scalar(value)}")
+
+
+def _options(title: str, choices: tuple[tuple[str, str], ...]) -> str:
+    return "\n".join([title, *choice_lines(choices)])
+
+
+_EDIT = ("Lines that start with # are notes for you; clients never see them. Change any value "
+         "between the quotes, and keep the quotes. Every setting is explained in the README's "
+         "profile reference.")
+_EXAMPLE = ("This is an EXAMPLE: every name, number and address in it is made up. Replace them "
+            "with your own before you give these handouts to anyone.")
+
+
+def practice_notes(it: Interview, example: bool) -> tuple[str, dict[str, str]]:
+    name = it.practice["practice"]["name"]
+    header = (f"{name}: your practice's details, shared by every clinician in clinicians/.\n"
+              + (f"{_EXAMPLE}\n" if example else "") + _EDIT
+              + "\nAfter a change, check your files from this folder with:\n  consentgen check clinicians/*.yaml")
+    packs = ", ".join(available())
+    state = "" if it.code else (f"\nTo add what a state's law asks for ({packs}), add a line "
+                                'like this under name:\n  jurisdiction: "US-CO"')
+    notes = {
+        "schema": "The profile format. Leave it as 1.",
+        "practice": "Your practice, as clients know it. These details appear on every handout." + state,
+        "practice.jurisdiction": f"Where you are licensed ({packs}). 'consentgen check' names any fact "
+                                 "this state's law asks for that is missing.",
+        "practice.complaint_notice": "The complaint notice your state prescribes, word for word.",
+        "packet": "The handouts 'consentgen build' makes, in this order; 'consentgen templates' lists every "
+                  "handout you can add. List your fees under policies: fees: (see the README) and the "
+                  "fees handout will show them.",
+        "emergency": "What your handouts tell clients to do in a crisis, in this order. Keep 988 and 911.",
+        "emergency.local_crisis": "A local crisis line, listed after the lines above.",
+    }
+    return header, notes
+
+
+def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[str, str]]:
+    name = it.clinician["clinician"]["name"]
+    header = (f"{name}: you and your policies. This file is layered over ../practice.yaml: "
+              "what it says adds to that file, or replaces it for you.\n"
+              + (f"{_EXAMPLE}\n" if example else "") + _EDIT
+              + f"\nAfter a change, check it from the practice folder with:\n  consentgen check clinicians/{file}")
+    license = "" if "license" in it.clinician["clinician"] else (
+        '\nTo add your license, add a line like this under name:\n  license: {type: "LPC", number: "12345", state: "CO"}')
+    coverage = ("EXAMPLE ONLY: Jordan Example and this number are made up. Replace them with the "
+                "colleague who really covers for you, and their phone number." if example else
+                "The colleague clients can reach while you are away.")
+    notes = {
+        "clinician": "About you, as clients will see it." + license,
+        "clinician.status": _options("Your status, one of:", STATUS),
+        "clinician.license": "Your license: its type, its number, and the state that issued it.",
+        "clinician.supervisor": "Your clinical supervisor. Clients may contact them about your work together.",
+        "clinician.board": "The board that licenses you. Clients may contact it with a complaint.",
+        "policies": "Your policies. Each block below becomes part of your handouts.",
+        "policies.relationship": "1. Your relationship with clients. Your handouts always say that sexual "
+                                 "contact is never acceptable, during therapy or after it; that is not a setting.",
+        "policies.relationship.gifts": _options("Gifts from clients, one of:", GIFTS),
+        "policies.relationship.gift_limit": "The most a gift may be worth.",
+        "policies.relationship.chance_meetings": _options("Meeting by chance, one of:", MEETINGS),
+        "policies.relationship.dual_relationships": _options("Other roles in a client's life, one of:", DUAL),
+        "policies.relationship.touch": _options("Touch, one of:", TOUCH),
+        "policies.contact": "2. Contact between sessions. Your handouts always say that messages are not "
+                            "for emergencies.",
+        "policies.contact.hours": "When you read and answer messages.",
+        "policies.contact.channels": _options("Each way to reach you. use is one of:", USE) + "\n"
+            'reply_within: how soon you reply, like "1 business day" or "4 hours". private: true only for '
+            "a secure, encrypted channel. Ways not listed here (video, social_media) are not used.",
+        "policies.self_disclosure": "3. Sharing personal things.\n" + _options("level is one of:", SHARING),
+        "policies.breaks": "4. Breaks and vacations. notice: how far ahead you tell clients about a planned break.",
+        "policies.breaks.coverage": coverage,
+        "policies.breaks.while_away": "Ways clients may still reach you while you are away; [] means none. To "
+                                      'allow email, write ["email"], and add reply_within: "3 days" below it '
+                                      "unless you answer only when you are back.",
+        "policies.termination": "5. Ending therapy. Clients may end therapy at any time; this says how you end "
+                                "well when you suggest it. notice_sessions: sessions of notice before the last "
+                                "one (0: you talk it over first). final_session: a last session to close well. "
+                                "referrals: you help find other care. contact_after: return-welcome (clients may "
+                                "come back later) or none.",
+        "policies.therapy": "How you work, in plain words; your state asks you to describe it.",
+        "policies.fees": "Your fees; your state asks you to list them. Add a line for each service.",
+        "policies.records": "Who keeps your records safe if you die or cannot practice.",
+    }
+    return header, notes
+
+
+# ---- running it ------------------------------------------------------------------------------
+
+INTRO = ("I will ask about your practice, about you, and about five things clients often wonder about: "
+         "your relationship, contact between sessions, what you share about yourself, breaks, and how "
+         "therapy ends. Press Enter to keep the answer shown in [brackets]. Nothing is final: your answers "
+         "go into {practice} and {folder}/YOUR-NAME.yaml, and you can change any of them there later.")
+
+
+def example_answer(question: Question) -> Any:
+    """The answer --yes gives: the question's example, else its default."""
+    return question.value(question.example if question.example is not None else question.default)
+
+
+def run(directory: Path, ask: Ask, say: Say, *, yes: bool = False, force: bool = False) -> tuple[Path, ...]:
+    """Ask the questions (with ``yes``, take every example answer) and write the files.
+
+    Returns the files written, the clinician file last. An existing file is replaced only
+    with ``force`` or when the user agrees; with ``yes`` (and no ``force``) it is an error.
+    """
+    if yes:
+        ask, say = example_answer, (lambda line: None)
+
+    def may_replace(path: Path, question: str, help: str = "") -> bool:
+        if force or not path.exists():
+            return True
+        if yes:
+            raise ConsentgenError(f"{display_path(path)} already exists; use --force to replace it")
+        return ask(Question(f"{display_path(path)} already exists. {question}", False, "yes/no", help=help))
+
+    practice = directory / "practice.yaml"
+    say("Welcome! This sets up your client handouts in a few minutes.")
+    say(fill(INTRO.format(practice=display_path(practice), folder=display_path(directory / "clinicians"))))
+    kept = None
+    if not may_replace(practice, "Replace it with new answers?",
+                       "If not, I keep it as it is and add you to that practice."):
+        kept, _ = read_yaml(practice)
+    it = Interview(ask, say, kept)
+    if kept is None:
+        it.about_practice()
+    clinician = directory / "clinicians" / f"{slug(it.name())}.yaml"
+    if not may_replace(clinician, "Replace it?"):
+        raise NothingWritten(f"kept {display_path(clinician)} as it was; nothing was written")
+    it.about_you()
+    it.policies()
+    if kept is None:
+        it.crisis()
+    it.state_facts()
+    return write(it, practice if kept is None else None, clinician, example=yes)
+
+
+def write(it: Interview, practice: Path | None, clinician: Path, *, example: bool) -> tuple[Path, ...]:
+    outputs = {}
+    if practice is not None:
+        header, notes = practice_notes(it, example)
+        outputs[practice] = to_yaml(it.practice, notes, header).encode()
+    header, notes = clinician_notes(it, clinician.name, example)
+    outputs[clinician] = to_yaml(it.clinician, notes, header).encode()
+    return tuple(write_all(outputs))
+
+
+def next_steps(directory: Path, clinician: Path, example: bool = False) -> str:
+    folder = display_path(directory)
+    made_up = "\nEvery name and number in these files is made up: put in your own." if example else ""
+    return (f"{made_up}\nNext: read and adjust {display_path(clinician)}, then make your handouts with\n"
+            f"  consentgen build {folder} -o handouts\n"
+            f"and check again after each change with\n"
+            f"  consentgen check {display_path(clinician.parent)}/*.yaml")

@@ -1,0 +1,350 @@
+"""`consentgen init` as a therapist meets it, and the pre-commit hook a practice repository uses."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from consentgen import init as wizard
+from consentgen.jurisdictions import available
+from consentgen.profiles import load_profile
+
+from .conftest import ROOT
+from .readback import pdf_text
+
+# One answer per prompt, in order: a Colorado associate whose choices differ from the defaults.
+COLORADO_ASSOCIATE = [
+    ("Practice name", "Aspen Path Counseling"),
+    ("State", "US-CO"),
+    ("Office phone number", "555-0120"),
+    ("Office email", "not an email"),          # refused, asked again
+    ("Office email", "hello@aspenpath.example"),
+    ("Street address", "12 Aspen Way, Boulder, CO 80302"),
+    ("Your name", "Maya O'Connor"),
+    ("Degrees and licenses", "MA, LPCC"),
+    ("Your status", "associate"),
+    ("License type", "LPCC"),
+    ("License number", "LPCC.0011223"),
+    ("State that issued it", ""),              # Enter keeps the suggested CO
+    ("Your supervisor's name", "Dr. Lena Brooks"),
+    ("Their degrees and licenses", "PhD, LPC"),
+    ("Their phone number", "555-0121"),
+    ("Your board's name", "Colorado State Board of Licensed Professional Counselor Examiners"),
+    ("Its mailing address", "1560 Broadway, Suite 1350, Denver, CO 80202"),
+    ("Its phone number", "555-0122"),
+    ("Gifts from clients", "small"),
+    ("The most a gift may be worth", "15"),
+    ("Meeting by chance", "no-greeting"),
+    ("Touch", "none"),
+    ("When do you read and answer messages?", "Tuesday to Friday, 10 am to 4 pm"),
+    ("Phone calls", "check-ins"),
+    ("How soon do you return calls and voicemails?", "4 hour"),
+    ("Text messages", "check-ins"),
+    ("How soon do you answer texts?", "soon"),  # refused, asked again
+    ("How soon do you answer texts?", "1 business day"),
+    ("Email", "none"),
+    ("Client portal messages", "scheduling"),
+    ("How soon do you answer portal messages?", "2 business days"),
+    ("Is the portal secure", "y"),
+    ("How much you share", "occasional"),
+    ("How far ahead do you tell clients?", "3 weeks"),
+    ("Name of the colleague who covers for you", "maya o'connor"),   # refused: that is her
+    ("Name of the colleague who covers for you", "Priya Raman"),
+    ("Their degrees and licenses", "LPC"),
+    ("Their phone number", "555-0123"),
+    ("How many sessions ahead do you say so?", "3"),
+    ("Do you offer a last session", "n"),
+    ("Name of a local crisis line", "Boulder County Crisis Line"),
+    ("Its phone number", "555-0124"),
+]
+
+
+@pytest.fixture
+def cli(runner):
+    """Run the CLI with optional typed input; returns click's Result."""
+    from consentgen.cli import main
+
+    def _run(*args, input: str | None = None):
+        return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return _run
+
+
+def answers(script) -> str:
+    return "".join(answer + "\n" for _, answer in script)
+
+
+def assert_asked_in_order(output: str, script) -> None:
+    at = 0
+    for prompt, _ in script:
+        found = output.find(prompt, at)
+        assert found >= 0, f"prompt {prompt!r} not asked (in this order)"
+        at = found + len(prompt)
+
+
+def assert_checks_clean(cli, clinician: Path) -> None:
+    """check exits 0, and no finding points into the files init wrote (the handouts' own wording aside)."""
+    result = cli("check", "--format", "json", clinician)
+    assert result.exit_code == 0, result.output
+    findings = [f for p in json.loads(result.stdout)["profiles"] for f in p["findings"]]
+    assert [f for f in findings if f["file"].endswith(".yaml")] == []
+
+
+def check_and_build(cli, folder: Path, clinician: Path, tmp_path: Path) -> str:
+    """check exits 0, build exits 0; returns the text of the built our-relationship handout."""
+    assert load_profile(clinician).profile
+    assert_checks_clean(cli, clinician)
+    out = tmp_path / "out"
+    result = cli("build", folder, "-o", out, "--format", "pdf", "-q")
+    assert result.exit_code == 0, result.output
+    return pdf_text(out / clinician.stem / "our-relationship.pdf")
+
+
+def test_the_questions_become_commented_profile_files(cli, tmp_path):
+    folder = tmp_path / "aspen"
+    result = cli("init", folder, input=answers(COLORADO_ASSOCIATE))
+    assert result.exit_code == 0, result.output
+    assert_asked_in_order(result.output, COLORADO_ASSOCIATE)
+    assert "  ask-first  A handshake or similar" in result.output           # each choice explained
+    assert "please give a number and a unit" in result.output               # a bad answer asked again
+    assert "that is you; clients need someone else" in result.output
+    assert "Checking" in result.output and "0 errors" in result.output       # the check ran
+    assert "consentgen build" in result.output                               # and told what comes next
+
+    practice = (folder / "practice.yaml").read_text()
+    clinician_file = folder / "clinicians" / "maya-o-connor.yaml"
+    mine = clinician_file.read_text()
+    assert 'jurisdiction: "US-CO"' in practice and '"hello@aspenpath.example"' in practice
+    assert '{name: "988 Suicide & Crisis Lifeline", number: "988"' in practice
+    assert '# What your handouts tell clients to do in a crisis' in practice
+    for expected in ('name: "Maya O\'Connor"', 'status: "associate"', 'name: "Dr. Lena Brooks"',
+                     'state: "CO"', 'gift_limit: "$15"', 'chance_meetings: "no-greeting"', 'touch: "none"',
+                     'reply_within: "4 hours"', 'private: true', 'level: "occasional"', 'notice: "3 weeks"',
+                     'name: "Priya Raman"', 'notice_sessions: 3', 'final_session: false',
+                     "# Your clinical supervisor.", "#   no-greeting   You will not greet",
+                     "# 4. Breaks and vacations."):
+        assert expected in mine, expected
+
+    loaded = load_profile(clinician_file)
+    assert loaded.profile.clinician.supervisor.phone == "555-0121"
+    assert loaded.profile.policies.contact.channels.email.use == "none"
+    assert loaded.profile.emergency.local_crisis.name == "Boulder County Crisis Line"
+    text = check_and_build(cli, folder, clinician_file, tmp_path)
+    assert "Priya Raman" in text and "3 weeks" in text
+
+
+def test_yes_writes_a_complete_example_without_questions(cli, tmp_path):
+    result = cli("init", tmp_path / "p", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "?" not in result.output.split("Checking")[0]                     # nothing was asked
+    clinician = tmp_path / "p" / "clinicians" / "alex-example.yaml"
+    text = clinician.read_text()
+    assert "EXAMPLE ONLY: Jordan Example" in text and 'phone: "555-0155"' in text
+    policies = load_profile(clinician).profile.policies
+    assert policies.breaks.coverage.name == "Jordan Example"
+    assert [line.number for line in load_profile(clinician).profile.emergency.crisis_lines] == ["988", "911"]
+    for area in ("relationship", "contact", "self_disclosure", "breaks", "termination"):
+        assert f"\n  {area}:\n" in text, area                               # all five areas written out
+    assert "Jordan Example" in check_and_build(cli, tmp_path / "p", clinician, tmp_path)
+
+
+def auto(state: str):
+    """Answer like a user who keeps every suggestion and fills what is required."""
+    def ask(q: wizard.Question):
+        if q.text == "State":
+            return state
+        if q.kind != "text":
+            return q.default
+        if q.default is not None or q.example is not None:
+            return wizard.example_answer(q)
+        answer = "555-0170" if "phone" in q.text else "140" if "fee" in q.text else "Example words"
+        return q.value(answer)
+    return ask
+
+
+@pytest.mark.parametrize("state", [*available(), "none"])
+def test_every_state_gets_a_profile_that_passes_check(cli, tmp_path, state):
+    said = []
+    written = wizard.run(tmp_path, auto(state), said.append)
+    assert [p.name for p in written] == ["practice.yaml", "alex-example.yaml"]
+    assert_checks_clean(cli, written[-1])
+
+
+def test_the_wizard_can_fill_whatever_a_state_requires():
+    from consentgen.jurisdictions import load_pack
+
+    for code in available():
+        assert {r.key for r in load_pack(code).required} <= wizard.STATE_KEYS, code
+
+
+def test_choices_and_defaults_follow_the_schema():
+    from typing import get_args
+
+    from consentgen.models import Channel, Clinician, Relationship, SelfDisclosure, Termination
+
+    for model, field, choices in ((Clinician, "status", wizard.STATUS), (Relationship, "gifts", wizard.GIFTS),
+                                  (Relationship, "chance_meetings", wizard.MEETINGS),
+                                  (Relationship, "dual_relationships", wizard.DUAL), (Relationship, "touch", wizard.TOUCH),
+                                  (Channel, "use", wizard.USE), (SelfDisclosure, "level", wizard.SHARING)):
+        assert tuple(v for v, _ in choices) == get_args(model.model_fields[field].annotation), field
+    said = []
+    it = wizard.Interview(auto("none"), said.append)
+    it.policies()
+    assert it.clinician["policies"]["relationship"] == Relationship().model_dump(exclude_none=True)
+    assert it.clinician["policies"]["termination"] == Termination().model_dump(exclude_none=True)
+    assert it.clinician["policies"]["self_disclosure"] == SelfDisclosure().model_dump(exclude_none=True)
+    assert [line for line in said if line.startswith(("1.", "2.", "3.", "4.", "5."))] == [
+        "1. Your relationship with clients", "2. Contact between sessions", "3. Sharing personal things",
+        "4. Breaks and vacations", "5. Ending therapy"]
+
+
+def test_answers_are_checked_before_they_are_written():
+    texas = wizard.Interview(auto("US-TX"), print, {"practice": {"jurisdiction": "US-TX"}})
+    assert texas.gift_limit("$50") == "$50"
+    with pytest.raises(ValueError, match="Texas does not allow gifts worth more than \\$50"):
+        texas.gift_limit("60")
+    assert wizard.money("$1,250.50") == wizard.Decimal("1250.50")
+    for bad in ("free", "-5", "NaN", "12.345"):
+        with pytest.raises(ValueError):
+            wizard.money(bad)
+    assert wizard.duration(" 1 business days ") == "1 business day"
+    with pytest.raises(ValueError):
+        wizard.email("nobody")
+
+
+def test_no_notice_means_a_last_session():
+    asked, said, pol = [], [], {}
+
+    def ask(q):
+        asked.append(q.text)
+        return 0 if q.kind == "number" else q.default
+
+    wizard.Interview(ask, said.append).termination(pol)
+    assert pol["termination"]["notice_sessions"] == 0 and pol["termination"]["final_session"] is True
+    assert not any("last session" in text for text in asked) and any("last session" in line for line in said)
+
+
+def test_stopping_midway_writes_nothing(cli, tmp_path):
+    result = cli("init", tmp_path, input="Aspen Path Counseling\nnone\n")      # then the input ends (Ctrl-D)
+    assert result.exit_code == 1 and "Aborted" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_files_are_kept_unless_the_user_agrees(cli, tmp_path):
+    assert cli("init", tmp_path, "--yes").exit_code == 0
+    files = [tmp_path / "practice.yaml", tmp_path / "clinicians" / "alex-example.yaml"]
+    before = [f.read_bytes() for f in files]
+
+    result = cli("init", tmp_path, input="n\nAlex Example\nn\n")        # keep practice.yaml, then keep the clinician
+    assert result.exit_code == 1
+    assert "already exists. Replace it" in result.output
+    assert "kept " in result.output and "nothing was written" in result.output
+    assert [f.read_bytes() for f in files] == before
+
+    result = cli("init", tmp_path, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {files[0]} already exists; use --force to replace it"
+    assert [f.read_bytes() for f in files] == before
+
+    assert cli("init", tmp_path, "--yes", "--force").exit_code == 0
+
+
+def test_a_clinician_joins_an_existing_practice(cli, tmp_path):
+    folder = tmp_path / "practice"
+    shutil.copytree(ROOT / "profiles" / "example-practice", folder)
+    before = (folder / "practice.yaml").read_bytes()
+    script = ["n", "Robin Vale", "MSW, LCSW", "", "LCSW", "CSW.0055555", "",        # keep it; about me
+              "Colorado State Board of Social Work Examiners", "1560 Broadway, Denver, CO 80202", "555-0193",
+              *[""] * 12, "Jordan Lee", "", "555-0142", "", ""]                     # suggestions; coverage
+    result = cli("init", folder, input="\n".join(script) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Practice name" not in result.output and "local crisis line" not in result.output
+    assert (folder / "practice.yaml").read_bytes() == before
+    assert load_profile(folder / "clinicians" / "robin-vale.yaml").profile.practice.name == "Harbor Street Counseling"
+
+
+@pytest.mark.parametrize("value", ["plain", 'quote " and \\ backslash', "colon: # hash", "- dash", "&anchor *alias",
+                                   "!tag", "yes", "null", "1e3", "0x10", "Núñez 李", "tab\tand\nnewline",
+                                   "\u2028line\u0085break\x7f", "{[,]}", "'single'", " spaces "])
+def test_strings_are_written_as_safe_yaml(value, tmp_path):
+    from consentgen.yamlsafe import read_yaml
+
+    assert yaml.safe_load(f"key: {wizard.scalar(value)}") == {"key": value}
+    path = tmp_path / "p.yaml"
+    path.write_text(f"key: {wizard.scalar(value)}\n", encoding="utf-8")
+    assert read_yaml(path)[0] == {"key": value}
+
+
+def test_comments_cannot_break_out_of_their_line():
+    text = wizard.to_yaml({"practice": {"name": "A\rB"}}, {"practice": "x\ry: 1\u2028z: 2\x85w: 3"}, "Dr. Q\rschema: 2")
+    assert yaml.safe_load(text) == {"practice": {"name": "A\rB"}}
+    assert all(line.startswith("#") or not line.strip() or line.startswith(("practice:", "  name:"))
+               for line in text.split("\n"))
+
+
+# ---- the pre-commit hook --------------------------------------------------------------------
+
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def test_hook_definition():
+    hooks = yaml.safe_load(HOOKS.read_text())
+    hook = next(h for h in hooks if h["id"] == "consentgen-check")
+    assert hook["entry"] == "consentgen check"
+    assert hook["language"] == "python" and hook["pass_filenames"] is True
+    files = re.compile(hook["files"])
+    examples = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("profiles/example-*/clinicians/*.yaml"))
+    assert len(examples) >= 12
+    assert all(files.search(p) for p in examples)
+    assert files.search("clinicians/jo.yml") and files.search("my practice/clinicians/jo.yaml")
+    for other in ("profiles/example-practice/practice.yaml", ".pre-commit-config.yaml", "consentgen/packs/US-CO.yaml",
+                  ".github/workflows/ci.yaml", "clinicians/notes/old.yaml", "clinicians.yaml", "clinicians/jo.txt"):
+        assert not files.search(other), other
+
+
+NETWORK = re.compile(r"(?i)network|connection|resolve|name or service|timed out|no matching distribution|"
+                     r"could not find a version|proxy|ssl|temporary failure")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pre_commit") is None or shutil.which("git") is None,
+                    reason="pre-commit or git is not installed")
+def test_hook_runs_in_a_practice_repository(tmp_path):
+    """pre-commit installs consentgen from this working tree and checks only the clinician files."""
+    hook_repo = tmp_path / "consentgen"
+    hook_repo.mkdir()
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy(ROOT / name, hook_repo)
+    for name in ("consentgen", "templates", "profiles"):
+        shutil.copytree(ROOT / name, hook_repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    practice = tmp_path / "practice"
+    (practice / "clinicians").mkdir(parents=True)
+    example = ROOT / "profiles" / "example-practice"
+    for name in ("practice.yaml", "logo.png", "clinicians/ana-nunez.yaml"):
+        shutil.copy(example / name, practice / name)
+    (practice / "clinicians" / "typo.yaml").write_text('clinician:\n  name: "Jo"\n  nmae: "Jo"\n')
+    (practice / "unrelated.yaml").write_text("not: [a, profile\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for repo in (hook_repo, practice):
+        for args in (["init", "-q"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-qm", "x"]):
+            subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+    run = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "consentgen-check",
+                          "--files", "clinicians/ana-nunez.yaml", "clinicians/typo.yaml", "practice.yaml",
+                          "unrelated.yaml"], cwd=practice, env=env, capture_output=True, text=True, timeout=600)
+    output = run.stdout + run.stderr
+    if run.returncode not in (0, 1) and NETWORK.search(output):
+        pytest.skip(f"pre-commit could not install the hook (no network to PyPI?): {output[-300:]}")
+    assert run.returncode == 1, output
+    assert "- exit code: 2" in output
+    assert re.search(r"\b\d+ errors?, \d+ warnings? in 2 profiles(?: \(.*\))?; 1 invalid", output)  # the two clinicians
+    assert "clinicians/typo.yaml:3: clinician.nmae: unknown key 'nmae'; did you mean 'name'?" in output
+    assert "practice.yaml:" not in output and "unrelated" not in output          # not handed to check
