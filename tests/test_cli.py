@@ -129,3 +129,12 @@ def test_doc_all_renders_every_built_in_document(cli, tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"ana-nunez-{d.name}.pdf" for d in list_documents())
     assert set(names) >= {f"ana-nunez-{d}.pdf" for d in BUILT_IN_DOCS}
+
+
+def test_the_example_profiles_pass_check_strict(cli):
+    from .conftest import ROOT
+
+    examples = sorted((ROOT / "profiles").glob("example-*/clinicians/*.yaml"))
+    result = cli("check", "--strict", *examples)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"0 errors, 0 warnings in {len(examples)} profiles"
