@@ -61,7 +61,9 @@ def as_text(results: list[ProfileResult], strict: bool) -> list[tuple[str, bool]
         for file, group in by_file.items():
             for f in sorted(group, key=lambda f: (f.severity != "error" and not strict, f.line or 0, f.rule)):
                 severity = "error" if strict else f.severity
-                lines.append((f"{f.location()}: {severity} {f.rule}: {f.message}", True))
+                # A place in a rendered document belongs to this profile's packet: say whose.
+                place = f"{r.path}: {f.location()}" if "(rendered" in f.file else f.location()
+                lines.append((f"{place}: {severity} {f.rule}: {f.message}", True))
                 lines.append((f"    fix: {f.hint}", True))
     c = counts(results, strict)
     summary = (f"{c['errors']} error{'s' * (c['errors'] != 1)}, {c['warnings']} warning{'s' * (c['warnings'] != 1)}"
