@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import ProfileError, Where, display_path
+from .model_base import inner_model
 from .models import Profile
 from .yamlsafe import KeyPath, Positions, dotted, deep_merge, read_yaml
 
@@ -125,7 +126,7 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
         field = _fields(model).get(part)
         if field is None:
             return None
-        model = _inner_model(field.annotation)
+        model = inner_model(field.annotation)
         if model is None:
             return None
     return model
@@ -133,16 +134,6 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
 
 def _fields(model: type[BaseModel]) -> dict:
     return {(f.alias or name): f for name, f in model.model_fields.items()}
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _suggest(loc: KeyPath) -> str:

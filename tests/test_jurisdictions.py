@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from consentgen.cli import main
 from consentgen.errors import display_path
+from consentgen.model_base import inner_model
 from consentgen.jurisdictions import PACKS, available, context_for, load_pack
 from consentgen.models import Profile
 
@@ -55,17 +56,6 @@ LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+): (?P<key>[a-z_.]+): required in 
 
 # ---------------------------------------------------------------- helpers
 
-def _inner_model(annotation: typing.Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation such as ``Board | None`` or ``tuple[Service, ...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def schema_field(key: str):
     """The pydantic FieldInfo that a dotted profile key names, or None if the schema has no such key."""
     model: type[BaseModel] | None = Profile
@@ -74,7 +64,7 @@ def schema_field(key: str):
         if model is None or part not in model.model_fields:
             return None
         field = model.model_fields[part]
-        model = _inner_model(field.annotation)
+        model = inner_model(field.annotation)
     return field
 
 
