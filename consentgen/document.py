@@ -291,26 +291,32 @@ def parse(markdown: str, name: str, language: str = "en") -> Document:
     return Document(name, title, blocks, language, tuple(fields))
 
 
-def text_units(blocks: tuple[Block, ...]) -> list[str]:
-    """Each piece of reading text in order: headings, paragraphs, list items, cells.
+def located_units(blocks: tuple[Block, ...]) -> list[tuple[int, str]]:
+    """Each piece of reading text in order, with the rendered-Markdown line of its block:
+    headings, paragraphs, list items, callout titles and table cells.
 
     Form fields and page breaks are not reading text. Checks (readability,
     lint) and tests read documents through this, never through output bytes.
     """
-    units: list[str] = []
+    units: list[tuple[int, str]] = []
     for b in blocks:
         if isinstance(b, (Heading, Paragraph)):
-            units.append(b.text)
+            units.append((b.line, b.text))
         elif isinstance(b, List):
             for item in b.items:
-                units.extend(text_units(item.blocks))
+                units.extend(located_units(item.blocks))
         elif isinstance(b, Callout):
-            units.extend([b.title] if b.title else [])
-            units.extend(text_units(b.blocks))
+            units.extend([(b.line, b.title)] if b.title else [])
+            units.extend(located_units(b.blocks))
         elif isinstance(b, Table):
             for row in (b.header, *b.rows):
-                units.extend(plain(cell) for cell in row)
-    return [u.strip() for u in units if u.strip()]
+                units.extend((b.line, plain(cell)) for cell in row)
+    return [(line, u.strip()) for line, u in units if u.strip()]
+
+
+def text_units(blocks: tuple[Block, ...]) -> list[str]:
+    """Each piece of reading text in order (see ``located_units``)."""
+    return [u for _, u in located_units(blocks)]
 
 
 def plain_text(doc: Document) -> str:

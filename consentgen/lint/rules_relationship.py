@@ -20,7 +20,7 @@ from typing import Iterator
 
 from pydantic import BaseModel
 
-from ..document import Block, Callout, Heading, List, Paragraph, Table, plain
+from ..document import located_units
 from ..errors import Where
 from .registry import Context, Hit, rule
 
@@ -43,24 +43,6 @@ def _notes(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield key, _flat(value)
 
 
-def _lines(blocks: tuple[Block, ...]) -> Iterator[tuple[int, str]]:
-    """Each piece of reading text with the line of its block in the rendered Markdown."""
-    for b in blocks:
-        if isinstance(b, (Heading, Paragraph)):
-            yield b.line, b.text
-        elif isinstance(b, List):
-            for item in b.items:
-                yield from _lines(item.blocks)
-        elif isinstance(b, Callout):
-            if b.title:
-                yield b.line, b.title
-            yield from _lines(b.blocks)
-        elif isinstance(b, Table):
-            for row in (b.header, *b.rows):
-                for cell in row:
-                    yield b.line, plain(cell)
-
-
 def _units(ctx: Context) -> list[tuple[str, int, str, str]]:
     """(document, line, text, text without the notes) for each piece of the packet's documents.
 
@@ -70,7 +52,7 @@ def _units(ctx: Context) -> list[tuple[str, int, str, str]]:
     notes = [text for _, text in _notes(ctx.profile)]
     out = []
     for name, doc in ctx.documents.items():
-        for line, text in _lines(doc.blocks):
+        for line, text in located_units(doc.blocks):
             text = cut = _flat(text)
             for note in notes:
                 cut = cut.replace(note, " ")
