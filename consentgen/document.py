@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import DocumentError, Where
 
@@ -291,32 +291,40 @@ def parse(markdown: str, name: str, language: str = "en") -> Document:
     return Document(name, title, blocks, language, tuple(fields))
 
 
-def located_units(blocks: tuple[Block, ...]) -> list[tuple[int, str]]:
-    """Each piece of reading text in order, with the rendered-Markdown line of its block:
-    headings, paragraphs, list items, callout titles and table cells.
+class TextUnit(NamedTuple):
+    """One piece of reading text and the rendered-Markdown line of its block."""
+
+    line: int
+    text: str
+    heading: bool = False          # a heading or a callout's title
+
+
+def located_units(blocks: tuple[Block, ...]) -> list[TextUnit]:
+    """Each piece of reading text in order, with its line: headings, paragraphs,
+    list items, callout titles and table cells.
 
     Form fields and page breaks are not reading text. Checks (readability,
     lint) and tests read documents through this, never through output bytes.
     """
-    units: list[tuple[int, str]] = []
+    units: list[TextUnit] = []
     for b in blocks:
         if isinstance(b, (Heading, Paragraph)):
-            units.append((b.line, b.text))
+            units.append(TextUnit(b.line, b.text, isinstance(b, Heading)))
         elif isinstance(b, List):
             for item in b.items:
                 units.extend(located_units(item.blocks))
         elif isinstance(b, Callout):
-            units.extend([(b.line, b.title)] if b.title else [])
+            units.extend([TextUnit(b.line, b.title, True)] if b.title else [])
             units.extend(located_units(b.blocks))
         elif isinstance(b, Table):
             for row in (b.header, *b.rows):
-                units.extend((b.line, plain(cell)) for cell in row)
-    return [(line, u.strip()) for line, u in units if u.strip()]
+                units.extend(TextUnit(b.line, plain(cell)) for cell in row)
+    return [u._replace(text=u.text.strip()) for u in units if u.text.strip()]
 
 
 def text_units(blocks: tuple[Block, ...]) -> list[str]:
     """Each piece of reading text in order (see ``located_units``)."""
-    return [u for _, u in located_units(blocks)]
+    return [u.text for u in located_units(blocks)]
 
 
 def plain_text(doc: Document) -> str:

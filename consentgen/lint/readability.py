@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..document import Callout, Document, Heading, List, Paragraph, Table, plain, plain_text
+from ..document import Document, Heading, TextUnit, located_units, plain_text
 from ..errors import Where
 from ..jurisdictions import context_for as jurisdiction_context
 from ..models import Profile
@@ -80,32 +80,6 @@ def readability_report(ctx: Context) -> list[dict]:
 
 # --- Reading units, sentences, and where a piece of text came from --------------------------------
 
-@dataclass(frozen=True)
-class Unit:
-    """One piece of reading text: a heading, a paragraph, a list item's paragraph, a table cell."""
-
-    text: str
-    line: int
-    heading: bool = False
-
-
-def units(blocks) -> Iterator[Unit]:
-    for b in blocks:
-        if isinstance(b, (Heading, Paragraph)) and b.text.strip():
-            yield Unit(b.text.strip(), b.line, isinstance(b, Heading))
-        elif isinstance(b, List):
-            for item in b.items:
-                yield from units(item.blocks)
-        elif isinstance(b, Callout):
-            if b.title:
-                yield Unit(b.title, b.line, True)
-            yield from units(b.blocks)
-        elif isinstance(b, Table):
-            for row in (b.header, *b.rows):
-                for cell in row:
-                    if plain(cell).strip():
-                        yield Unit(plain(cell).strip(), b.line)
-
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9$])")
 _WORD = re.compile(r"\w")
@@ -126,7 +100,7 @@ def word_count(sentence: str) -> int:
     return sum(1 for w in sentence.split() if _WORD.search(w))
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -142,7 +116,7 @@ def profile_texts(profile: Profile) -> list[tuple[str, str]]:
             for i, v in enumerate(value):
                 walk(v, f"{key}[{i}]")
         elif isinstance(value, str) and len(value.split()) >= 2:
-            found.append((key, _squash(value)))
+            found.append((key, squash(value)))
 
     walk(profile.model_dump(mode="json", by_alias=True, exclude={"lint"}), "")
     return sorted(found, key=lambda kv: -len(kv[1]))
@@ -154,7 +128,7 @@ class Sources:
     def __init__(self, profile: Profile):
         self.texts = profile_texts(profile)
         statements = jurisdiction_context(profile)["statements"].values()
-        self.verbatim = [_squash(s["text"]) for s in statements if s["verbatim"]]
+        self.verbatim = [squash(s["text"]) for s in statements if s["verbatim"]]
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         out = []
@@ -248,7 +222,7 @@ def hits(ctx: Context) -> Iterator[Hit]:
     seen: set[tuple] = set()                 # a note's problem is told once, not once per document
     for name, doc in ctx.documents.items():
         defined: set[str] = set()            # explained once, a term is plain for the rest of the document
-        for unit in units(doc.blocks):
+        for unit in located_units(doc.blocks):
             if sources.prescribed(unit.text):
                 continue
             spans = sources.spans(unit.text)
@@ -261,7 +235,7 @@ def hits(ctx: Context) -> Iterator[Hit]:
                     yield Hit(message, key=key, where=None if key else Where(f"{name} (rendered)", unit.line))
 
 
-def _long_sentences(ctx: Context, unit: Unit, spans, sources: Sources) -> Iterator[tuple]:
+def _long_sentences(ctx: Context, unit: TextUnit, spans, sources: Sources) -> Iterator[tuple]:
     most = ctx.profile.lint.readability.long_sentence
     for start, end in sentence_spans(unit.text):
         count = word_count(unit.text[start:end])
@@ -271,7 +245,7 @@ def _long_sentences(ctx: Context, unit: Unit, spans, sources: Sources) -> Iterat
             yield ("long", quote, None if key else unit.line), key, f"a sentence of {count} words (over {most}): {quote}"
 
 
-def _jargon(unit: Unit, spans, sources: Sources, defined: set[str]) -> list[tuple]:
+def _jargon(unit: TextUnit, spans, sources: Sources, defined: set[str]) -> list[tuple]:
     out = []
     for term in GLOSSARY:
         for m in term.pattern.finditer(unit.text):
@@ -297,7 +271,7 @@ def _grades(ctx: Context, sources: Sources) -> Iterator[Hit]:
         elif grade > settings.warn_above:
             yield Hit(f"'{doc.title}' reads at grade {grade:.1f} (Flesch-Kincaid), above the target of "
                       f"{settings.warn_above:g}", where=where)
-    shown = _squash(" ".join(plain_text(doc) for doc in ctx.documents.values()))
+    shown = squash(" ".join(plain_text(doc) for doc in ctx.documents.values()))
     for key, text in sources.texts:
         if key.rsplit(".", 1)[-1] != "note" or text not in shown:
             continue                                          # only notes a client will read
@@ -310,5 +284,5 @@ def _grades(ctx: Context, sources: Sources) -> Iterator[Hit]:
 
 
 def _quote(sentence: str, most: int = 60) -> str:
-    sentence = _squash(sentence)
+    sentence = squash(sentence)
     return f"\"{sentence[:most]}…\"" if len(sentence) > most else f"\"{sentence}\""

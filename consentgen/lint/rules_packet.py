@@ -31,7 +31,7 @@ def required_jurisdiction_fields(ctx: Context):
 def good_faith_estimate(ctx: Context):
     if not ctx.profile.practice.self_pay:
         return
-    if any("good faith estimate" in _squash(plain_text(doc)).lower() for doc in ctx.documents.values()):
+    if any("good faith estimate" in readability.squash(plain_text(doc)).lower() for doc in ctx.documents.values()):
         return
     yield Hit("self-pay and uninsured clients must be told in writing of their right to a Good Faith Estimate "
               "(PHS Act 2799B-6; 45 CFR 149.610), and no document of the packet says so", key="practice.self_pay")
@@ -128,10 +128,6 @@ def _money(text: str) -> tuple[tuple, str]:
     return ("usd", amount), money(amount)
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _channels(text: str) -> list[str]:
     return list(dict.fromkeys(m.lastgroup for m in _CHANNEL.finditer(text)))
 
@@ -154,7 +150,7 @@ class _Reader:
             elif isinstance(b, (List, Callout)):
                 self.blocks([blk for item in b.items for blk in item.blocks] if isinstance(b, List) else b.blocks)
             elif isinstance(b, Paragraph):
-                self.paragraph(_squash(b.text), b.line)
+                self.paragraph(readability.squash(b.text), b.line)
 
     def add(self, topic: Topic, found: tuple[tuple, str], line: int, key: str | None = None) -> None:
         self.claims.append(Claim(topic, found[0], found[1], self.doc.name, line, key))
@@ -162,7 +158,7 @@ class _Reader:
     def table(self, table: Table) -> None:
         header = " ".join(plain(cell) for cell in table.header).lower()
         for i, row in enumerate(table.rows):
-            cells = [_squash(plain(cell)) for cell in row]
+            cells = [readability.squash(plain(cell)) for cell in row]
             line = table.line + 2 + i                  # a table row is one line, after the header and its rule
             if not cells:
                 continue

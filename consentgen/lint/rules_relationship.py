@@ -52,7 +52,7 @@ def _units(ctx: Context) -> list[tuple[str, int, str, str]]:
     notes = [text for _, text in _notes(ctx.profile)]
     out = []
     for name, doc in ctx.documents.items():
-        for line, text in located_units(doc.blocks):
+        for line, text, _ in located_units(doc.blocks):
             text = cut = _flat(text)
             for note in notes:
                 cut = cut.replace(note, " ")
