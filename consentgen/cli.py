@@ -108,7 +108,7 @@ def check(profiles, fmt, strict, template_dirs) -> None:
     """
     from .errors import ConsentgenError, ProfileError
     from .jurisdictions import unknown_code
-    from .lint import check_profile, context_for
+    from .lint import check_context, context_for
     from .lint.readability import MISSING, available, readability_report
     from .lint.report import ProfileResult, as_json, as_text, exit_code
     from .profiles import load_profile
@@ -124,9 +124,10 @@ def check(profiles, fmt, strict, template_dirs) -> None:
             note = unknown_code(loaded.profile)
             if note and fmt == "text":
                 click.echo(f"{path}: note: {note}", err=True)
-            result.findings = check_profile(loaded, tuple(template_dirs))
-            if fmt == "json":                 # only JSON shows it: text output skips the second render
-                result.readability = readability_report(context_for(loaded, tuple(template_dirs)))
+            ctx = context_for(loaded, tuple(template_dirs))       # the packet, rendered once
+            result.findings = check_context(ctx)
+            if fmt == "json":                 # only JSON shows the report
+                result.readability = readability_report(ctx)
         except ProfileError as exc:
             result.invalid = list(exc.errors)
         except ConsentgenError as exc:        # a template of the packet does not render

@@ -17,7 +17,7 @@ from .registry import RULES, Context, Finding, Hit, Rule, findings, rule
 
 RULE_MODULES = (rules_contact, rules_relationship, rules_packet)   # importing them registers their rules
 
-__all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_profile", "rule"]
+__all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_context", "check_profile", "context_for", "rule"]
 
 
 def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> Context:
@@ -29,8 +29,12 @@ def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> 
 
 def check_profile(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> list[Finding]:
     """Every finding for one profile, silenced ones marked; errors first, then by line."""
-    ctx = context_for(loaded, template_dirs)
-    ignore = loaded.profile.lint.ignore
+    return check_context(context_for(loaded, template_dirs))
+
+
+def check_context(ctx: Context) -> list[Finding]:
+    """``check_profile`` for a packet already rendered (the readability report reads it too)."""
+    ignore = ctx.profile.lint.ignore
     found = findings(ctx, RULES.values())
     out = []
     for f in found:
