@@ -1,13 +1,18 @@
 """Markdown in, a small frozen document model (IR) out.
 
 Backends and checks read only this model, never Markdown or output bytes.
-Templates write plain CommonMark plus two conventions:
+Templates write plain CommonMark plus these conventions:
 
 - a block quote is a ``Callout`` (a boxed notice); if its first paragraph is
   bold text only, that text is the callout's title;
 - a fenced block with the info string ``field`` holds one form field per line,
   ``KIND NAME Label text`` (KIND is signature, initials, date, text or
-  checkbox), and a fenced block ``pagebreak`` starts a new page.
+  checkbox), and a fenced block ``pagebreak`` starts a new page;
+- a table cell that holds only a code span ``field KIND NAME Label`` is that
+  form field (the initials column of the signature page);
+- a link to ``ref:DOCUMENT#ANCHOR`` is a cross-reference to another document
+  of the packet (``ANCHOR``, a heading's ``anchor``, may be left out); the
+  packet fills in its words, with a page number in a PDF (``resolve_refs``).
 
 Raw HTML, indented code and images are switched off or refused: values from
 profiles are data, never markup.
@@ -55,11 +60,23 @@ class _Text:
         return plain(self.runs)
 
 
+_ANCHOR = re.compile(r"[^a-z0-9]+")
+
+
+def anchor_of(text: str) -> str:
+    """A heading's anchor: 'Cancelling or missing a session' -> 'cancelling-or-missing-a-session'."""
+    return _ANCHOR.sub("-", text.lower()).strip("-")
+
+
 @dataclass(frozen=True)
 class Heading(_Text):
     level: int
     runs: Runs
     line: int
+
+    @property
+    def anchor(self) -> str:
+        return anchor_of(self.text)
 
 
 @dataclass(frozen=True)
@@ -82,13 +99,6 @@ class List:
 
 
 @dataclass(frozen=True)
-class Table:
-    header: tuple[Runs, ...]
-    rows: tuple[tuple[Runs, ...], ...]
-    line: int
-
-
-@dataclass(frozen=True)
 class Callout:
     title: str | None
     blocks: tuple[Block, ...]
@@ -104,6 +114,21 @@ class Field:
     kind: FieldKind
     name: str
     label: str
+    line: int
+
+
+Cell = Union[Runs, Field]     # a table cell: text, or one form field
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell's reading text; a form field has none."""
+    return "" if isinstance(cell, Field) else plain(cell)
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[Runs, ...]
+    rows: tuple[tuple[Cell, ...], ...]
     line: int
 
 
@@ -194,10 +219,24 @@ class _Builder:
     def block_table(self, node) -> Table:
         head, body = [], []
         for section in node.children:
-            for tr in section.children:
-                cells = tuple(self.inline(td.children[0]) if td.children else () for td in tr.children)
+            for i, tr in enumerate(section.children):
+                line = self.line(node) + (0 if section.type == "thead" else 2 + i)
+                cells = tuple(self.cell(td, line) for td in tr.children)
                 (head if section.type == "thead" else body).append(cells)
         return Table(head[0] if head else (), tuple(body), self.line(node))
+
+    def cell(self, td, line: int) -> Cell:
+        inline = td.children[0] if td.children else None
+        parts = inline.children if inline is not None else []
+        if len(parts) == 1 and parts[0].type == "code_inline" and parts[0].content.startswith("field "):
+            return self.field_line(parts[0].content[len("field "):], Where(self.where(td).file, line), line)
+        return self.inline(inline) if inline is not None else ()
+
+    def field_line(self, raw: str, where: Where, line: int) -> Field:
+        parts = raw.split(None, 2)
+        if len(parts) < 3 or parts[0] not in FIELD_KINDS or not _FIELD_NAME.match(parts[1]):
+            raise DocumentError(f"a field line is 'KIND NAME Label' with KIND one of {', '.join(FIELD_KINDS)}", where)
+        return Field(parts[0], parts[1], _UNESCAPE.sub(r"\1", parts[2].strip()), line)
 
     def block_fence(self, node) -> list[Block]:
         info = node.info.strip()
@@ -207,16 +246,9 @@ class _Builder:
             raise DocumentError(f"unsupported fenced block '{info}'", self.where(node))
         fields = []
         for offset, raw in enumerate(node.content.splitlines(), start=1):
-            if not raw.strip():
-                continue
-            parts = raw.split(None, 2)
-            if len(parts) < 3 or parts[0] not in FIELD_KINDS or not _FIELD_NAME.match(parts[1]):
-                raise DocumentError(
-                    f"a field line is 'KIND NAME Label' with KIND one of {', '.join(FIELD_KINDS)}",
-                    Where(self.where(node).file, self.line(node) + offset),
-                )
-            label = _UNESCAPE.sub(r"\1", parts[2].strip())
-            fields.append(Field(parts[0], parts[1], label, self.line(node) + offset))
+            if raw.strip():
+                line = self.line(node) + offset
+                fields.append(self.field_line(raw, Where(self.where(node).file, line), line))
         return fields
 
     def block_hr(self, node) -> PageBreak:
@@ -269,6 +301,8 @@ def _all_fields(blocks) -> list[Field]:
         elif isinstance(b, List):
             for item in b.items:
                 found.extend(_all_fields(item.blocks))
+        elif isinstance(b, Table):
+            found.extend(c for row in b.rows for c in row if isinstance(c, Field))
     return found
 
 
@@ -318,7 +352,7 @@ def located_units(blocks: tuple[Block, ...]) -> list[TextUnit]:
             units.extend(located_units(b.blocks))
         elif isinstance(b, Table):
             for row in (b.header, *b.rows):
-                units.extend(TextUnit(b.line, plain(cell)) for cell in row)
+                units.extend(TextUnit(b.line, cell_text(cell)) for cell in row)
     return [u._replace(text=u.text.strip()) for u in units if u.text.strip()]
 
 
@@ -330,3 +364,62 @@ def text_units(blocks: tuple[Block, ...]) -> list[str]:
 def plain_text(doc: Document) -> str:
     """The document's reading text; a unit without end punctuation ends as a sentence."""
     return "\n".join(u if u[-1] in ".!?:" else u + "." for u in text_units(doc.blocks))
+
+
+# -- cross-references ---------------------------------------------------------
+
+REF = "ref:"
+
+
+def ref_target(run: Run) -> tuple[str, str | None] | None:
+    """(document, anchor) for a cross-reference run, else None."""
+    if not (run.link and run.link.startswith(REF)):
+        return None
+    doc, _, anchor = run.link[len(REF):].partition("#")
+    return doc, anchor or None
+
+
+def _map_runs(blocks: tuple[Block, ...], fn) -> tuple[Block, ...]:
+    """``blocks`` with every run passed through ``fn`` (a run in, a run out)."""
+    from dataclasses import replace
+
+    def runs(rs: Runs) -> Runs:
+        return _merge([fn(r) for r in rs])
+
+    out: list[Block] = []
+    for b in blocks:
+        if isinstance(b, (Heading, Paragraph)):
+            b = replace(b, runs=runs(b.runs))
+        elif isinstance(b, List):
+            b = replace(b, items=tuple(ListItem(_map_runs(i.blocks, fn)) for i in b.items))
+        elif isinstance(b, Callout):
+            b = replace(b, blocks=_map_runs(b.blocks, fn))
+        elif isinstance(b, Table):
+            b = replace(b, header=tuple(runs(c) for c in b.header),
+                        rows=tuple(tuple(c if isinstance(c, Field) else runs(c) for c in row) for row in b.rows))
+        out.append(b)
+    return tuple(out)
+
+
+def refs_in(doc: Document) -> set[tuple[str, str | None]]:
+    """The (document, anchor) pairs ``doc`` refers to."""
+    found: set[tuple[str, str | None]] = set()
+
+    def note(run: Run) -> Run:
+        if (target := ref_target(run)) is not None:
+            found.add(target)
+        return run
+
+    _map_runs(doc.blocks, note)
+    return found
+
+
+def resolve_refs(doc: Document, words) -> Document:
+    """``doc`` with each cross-reference's text set to ``words(document, anchor)``; plain text after."""
+    from dataclasses import replace
+
+    def fill(run: Run) -> Run:
+        target = ref_target(run)
+        return run if target is None else Run(words(*target), run.bold, run.italic, None)
+
+    return replace(doc, blocks=_map_runs(doc.blocks, fill))

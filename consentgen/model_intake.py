@@ -15,6 +15,14 @@ from .model_base import Model, Money, Note, Person, Text
 ServiceKind = Literal["individual", "couples", "family", "group"]
 
 
+class CouplesWork(Model):
+    secrets: Literal["no-secrets", "limited"] = Field(
+        "no-secrets", description="`no-secrets` (what one partner or family member tells me alone may be brought "
+        "into joint sessions) or `limited` (I may keep a private matter private, unless it harms the joint work).")
+    individual_sessions: bool = Field(
+        True, description="Whether a partner or family member may sometimes meet you alone during joint work.")
+
+
 class Therapy(Model):
     approach: Text | None = Field(None, description="How you work, in plain words, e.g. `talk therapy that uses CBT`.")
     services: tuple[ServiceKind, ...] = Field(("individual",), min_length=1,
@@ -23,16 +31,35 @@ class Therapy(Model):
     frequency: Text = Field("once a week", description="How often you usually meet, e.g. `once a week`.")
     expected_length: Text | None = Field(None, description="How long therapy often lasts, if known, e.g. `12 to 20 sessions`.")
     sees_minors: bool = Field(False, description="Whether you see clients under 18 (adds the minors section).")
+    minors_from_age: int | None = Field(
+        None, ge=2, le=17, description="With `sees_minors`, the youngest age you see, e.g. `12`.")
+    couples: CouplesWork = Field(default_factory=CouplesWork,
+                                 description="How couples and family work goes (used when you offer it).")
     note: Note | None = Field(None, description="Your own words about what therapy involves.")
+
+    @model_validator(mode="after")
+    def _minors(self) -> Therapy:
+        if self.minors_from_age is not None and not self.sees_minors:
+            raise ValueError("'minors_from_age' goes with 'sees_minors: true'")
+        return self
 
 
 class Service(Model):
     name: Text = Field(description="The service, e.g. `Individual session (50 minutes)`.")
     fee: Money = Field(description="The fee in dollars, e.g. `150`.")
+    kinds: tuple[ServiceKind, ...] | None = Field(
+        None, description="Which services this fee is for (`individual`, `couples`, `family`, `group`). Empty: read "
+        "from the name. A row for services a clinician does not offer is left out of their handouts.")
 
 
 class Cancellation(Model):
     notice_hours: int = Field(24, ge=0, le=168, description="How many hours ahead a client must cancel.")
+    how: tuple[Literal["phone", "text", "email", "portal"], ...] | None = Field(
+        None, description="The ways a cancellation counts: `phone`, `text`, `email`, `portal`. Empty: every one of "
+        "these that clients may use, else the phone.")
+    sent_counts: bool = Field(
+        True, description="Whether a cancellation counts from when it was sent, even outside office hours "
+        "(false: from when the office next opens).")
     late_fee: Money | None = Field(None, description="Fee for a late cancellation (empty: none).")
     no_show_fee: Money | None = Field(None, description="Fee for a missed session with no notice (empty: none).")
 
@@ -64,6 +91,7 @@ class Telehealth(Model):
     backup: Literal["phone", "reschedule"] = Field(
         "phone", description="If the video fails: `phone` (I call you) or `reschedule`.")
     states: tuple[Text, ...] = Field((), description="States where you may see clients by video (where you are licensed).")
+    in_person: bool = Field(True, description="Whether you also see clients in person; `false` for a video-only practice.")
     note: Note | None = Field(None, description="Your own words about telehealth.")
 
     @model_validator(mode="after")
@@ -72,6 +100,8 @@ class Telehealth(Model):
             raise ValueError("telehealth that is offered needs a 'platform'")
         if self.offered and not self.states:
             raise ValueError("telehealth that is offered needs 'states': where you may see clients by video")
+        if not self.in_person and not self.offered:
+            raise ValueError("'in_person: false' (video only) needs 'offered: true'")
         return self
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .model_intake import Fees, Online, Records, Signers, Telehealth, Therapy
-from .model_base import Board, Colour, DocName, Duration, Email, License, Model, Note, Person, Supervisor, Text
+from .model_base import Board, Colour, DocName, Duration, Email, License, Model, Money, Note, Person, Supervisor, Text
 
 class Branding(Model):
     logo: str | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
@@ -28,6 +28,9 @@ class Practice(Model):
     phone: Text | None = Field(None, description="Main office phone number.")
     email: Email | None = Field(None, description="Office email address.")
     website: Text | None = Field(None, description="Website address.")
+    office_staff: Text | None = Field(
+        None, description="Who answers the office phone and reads the office email, e.g. `our front desk staff`. "
+        "Said wherever a channel uses the office's number or address.")
     jurisdiction: str | None = Field(
         None, pattern=r"^[A-Z]{2}(-[A-Z]{2})?$", description="Where the practice is licensed, e.g. `US-CO`."
     )
@@ -83,6 +86,14 @@ class Emergency(Model):
 
 
 ChannelUse = Literal["none", "scheduling", "check-ins"]
+MessageChannel = Literal["phone", "text", "email", "portal"]
+
+
+class ChannelCost(Model):
+    fee: Money = Field(0, description="What contact on this channel costs; `0` means no charge.")
+    per_minutes: int | None = Field(
+        None, ge=1, le=240, description="Charge per block of this many minutes, e.g. `15`; empty: per call or message.")
+    free_minutes: int = Field(0, ge=0, le=240, description="Minutes that are free before any charge, e.g. `10`.")
 
 
 class Channel(Model):
@@ -93,6 +104,12 @@ class Channel(Model):
     )
     reply_within: Duration | None = Field(None, description="How soon you reply, e.g. `1 business day`. Required when used.")
     private: bool = Field(False, description="True only if the channel is encrypted or otherwise secure.")
+    address: Text | None = Field(
+        None, description="Your own number or address for this channel; empty: the office's phone (phone, text), "
+        "email (email) or website (portal).")
+    cost: ChannelCost | None = Field(
+        None, description="What contact on this channel costs, e.g. `{fee: 0}` (no charge) or "
+        "`{fee: 40, per_minutes: 15, free_minutes: 10}`. Empty: the handouts say there is no charge, and `check` warns.")
     note: Note | None = Field(None, description="Your own words about this channel.")
 
     @model_validator(mode="after")
@@ -150,18 +167,36 @@ class SelfDisclosure(Model):
 
 
 class WhileAway(Model):
-    channels: tuple[Literal["phone", "text", "email", "portal"], ...] = Field(
-        (), description="Channels clients may still use while you are away (empty: none)."
+    channels: tuple[MessageChannel, ...] = Field(
+        (), description="Channels you still check while you are away (empty: none)."
     )
     reply_within: Duration | None = Field(
         None, description="How soon you reply while away; leave empty if you will reply only after you return."
     )
+    answer_after_return: Duration | None = Field(
+        None, description="How soon after you return you answer messages sent during a break, e.g. `2 business days`. "
+        "Empty: within each channel's usual reply time.")
+
+
+class Unplanned(Model):
+    tell_by: tuple[MessageChannel, ...] = Field(
+        ("phone",), min_length=1, description="How clients hear that a session is cancelled at short notice "
+        "(illness, an emergency): `phone`, `text`, `email`, `portal`.")
+    told_by: Literal["me", "office"] = Field("me", description="Who tells them: `me` or `office` (the office staff).")
 
 
 class Breaks(Model):
     notice: Duration = Field("2 weeks", description="How far ahead you announce planned breaks, e.g. `3 weeks`.")
     coverage: Person | None = Field(None, description="The clinician who covers for you while you are away.")
+    coverage_service: Person | None = Field(
+        None, description="When no colleague covers (a solo practice): the service clients call instead while you are "
+        "away, e.g. a local crisis or walk-in counseling service (name and phone).")
     while_away: WhileAway = Field(default_factory=WhileAway, description="What contact is possible while you are away.")
+    unplanned: Unplanned = Field(default_factory=Unplanned,
+                                 description="Absences you cannot plan for, such as illness.")
+    leaving_notice: Duration | None = Field(
+        None, description="How far ahead you tell clients if you leave the practice or retire, e.g. `60 days`. "
+        "Empty: the handouts say 'as early as I can'.")
     note: Note | None = Field(None, description="Your own words about breaks.")
 
 
@@ -173,7 +208,8 @@ class Termination(Model):
         "return-welcome", description="`return-welcome` (clients may come back to therapy later) or `none`."
     )
     inactive_after: Duration | None = Field(
-        None, description="After how long without contact you close a file, e.g. `60 days` (after writing to the client)."
+        None, description="After how long without a session or a word you write to a client who stopped coming, and "
+        "then close the file if they do not answer, e.g. `30 days`. Empty: the handouts give no number, and `check` warns."
     )
     note: Note | None = Field(None, description="Your own words about ending therapy.")
 

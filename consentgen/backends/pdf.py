@@ -58,6 +58,7 @@ class _Ctx:
     width: float
     outline: _Outline
     depth: int = 0
+    pages: dict[str, int] | None = None     # filled while drawing: heading anchor -> page
 
     def markup(self, runs, bold: bool = False) -> str:
         return markup(runs, self.accent_hex, bold)
@@ -75,6 +76,7 @@ def _heading(b: Heading, ctx: _Ctx) -> list[Flowable]:
     para = HeadingPara(ctx.markup(b.runs, bold=True), style)
     key, level = ctx.outline.add(b.level)
     para.outline = (key, fonts.clean(b.text).strip(), level)
+    para.anchor, para.pages = b.anchor, ctx.pages
     return [para]
 
 
@@ -276,6 +278,14 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
 
 def render(doc: Document, meta: Meta) -> bytes:
     """The PDF for ``doc``: same input, same bytes. Raises BackendError for bad input."""
+    return render_with_pages(doc, meta)[0]
+
+
+def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]:
+    """The PDF, and the page each heading landed on (by anchor; the first heading of a name wins).
+
+    A packet uses the pages for its cross-references ("Fees and Cancellations, page 2").
+    """
     pagesize = PAGE_SIZES.get(meta.page_size.lower())
     if pagesize is None:
         raise BackendError(f"page size must be one of {', '.join(PAGE_SIZES)}, not {meta.page_size!r}")
@@ -284,7 +294,8 @@ def render(doc: Document, meta: Meta) -> bytes:
     texts = [*text_units(doc.blocks), *(f.label for f in doc.fields), meta.title, meta.practice, meta.version]
     fonts.require([fonts.clean(t) for t in texts])
     width = pagesize[0] - 2 * MARGIN_X
-    ctx = _Ctx(styles, meta.accent, width, _Outline())
+    pages: dict[str, int] = {}
+    ctx = _Ctx(styles, meta.accent, width, _Outline(), pages=pages)
     story = _flowables(doc.blocks, ctx)
 
     # Streams as plain binary, not ASCII85: smaller files, less work. reportlab reads this
@@ -305,4 +316,4 @@ def render(doc: Document, meta: Meta) -> bytes:
         template.build(story, canvasmaker=_Canvas)
     except LayoutError:   # its message quotes the text, which may name a client
         raise BackendError(f"{doc.name}: a block is too large to fit on one page") from None
-    return buf.getvalue()
+    return buf.getvalue(), pages

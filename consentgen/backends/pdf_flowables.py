@@ -32,9 +32,11 @@ class Para(RLParagraph):
 
 
 class HeadingPara(Para):
-    """A heading that adds itself to the PDF outline when drawn."""
+    """A heading that adds itself to the PDF outline when drawn, and notes its page."""
 
     outline: tuple[str, str, int] | None = None    # (key, title, level)
+    anchor: str | None = None                      # the heading's anchor (document.Heading.anchor)
+    pages: dict[str, int] | None = None            # where drawn headings note their page: anchor -> page
 
     def split(self, availWidth, availHeight):
         parts = super().split(availWidth, availHeight)
@@ -47,6 +49,8 @@ class HeadingPara(Para):
             key, title, level = self.outline
             self.canv.bookmarkHorizontal(key, 0, self.height)
             self.canv.addOutlineEntry(title, key, level=level, closed=False)
+            if self.pages is not None and self.anchor:
+                self.pages.setdefault(self.anchor, self.canv.getPageNumber())
         super().draw()
 
 
