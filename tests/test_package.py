@@ -3,13 +3,14 @@ from any folder; the README's profile reference matches the schema."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
-from consentgen.reference import BEGIN, END, reference
+from consentgen.reference import BEGIN, END, reference, rows
 
 from .conftest import ROOT
 
@@ -19,6 +20,14 @@ def test_readme_profile_reference_matches_the_models():
     assert BEGIN in readme and END in readme, "README lacks the profile reference markers"
     current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
     assert current == reference(), "README is stale: run `python -m consentgen.reference` and paste it in"
+
+
+def test_every_row_of_the_profile_reference_reads_as_plain_words():
+    for row in rows():
+        key, type_, default, meaning = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert type_ and meaning, row
+        assert not re.search(r"<class|typing\.|Annotated|NoneType|FieldInfo|Decimal\(", row), row
+        assert not re.search(r"\((\)|'[^']*',)", default), row                    # a Python tuple: () or ('a',)
 
 
 @pytest.fixture(scope="module")
