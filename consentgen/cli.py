@@ -227,10 +227,17 @@ def _progress(quiet: bool):
         yield _Lines()
 
 
+def _count(n: int, word: str) -> str:
+    """'1 packet', '2 packets', '0 packets'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _summary(report) -> str:
     if not report.built and not report.failures and report.skipped:
-        return f"nothing to do: all {len(report.skipped)} packets unchanged ({report.seconds:.1f} s)"
-    return (f"built {len(report.built)} packets ({report.files_written} files), "
+        unchanged = len(report.skipped)
+        return (f"nothing to do: {'all ' if unchanged > 1 else ''}{_count(unchanged, 'packet')} unchanged "
+                f"({report.seconds:.1f} s)")
+    return (f"built {_count(len(report.built), 'packet')} ({_count(report.files_written, 'file')}), "
             f"skipped {len(report.skipped)} unchanged, failed {len(report.failures)}, "
             f"in {report.seconds:.1f} s")
 
@@ -248,7 +255,9 @@ def verify(out: Path) -> None:
     for path in result.missing:
         click.echo(f"missing: {path}", err=True)
     bad = len(result.changed) + len(result.missing)
-    click.echo(f"{result.ok} files match the manifest" + (f", {bad} do not" if bad else ""))
+    match = "matches" if result.ok == 1 else "match"
+    not_ok = f", {bad} {'does' if bad == 1 else 'do'} not" if bad else ""
+    click.echo(f"{_count(result.ok, 'file')} {match} the manifest{not_ok}")
     sys.exit(1 if bad else 0)
 
 

@@ -138,3 +138,14 @@ def test_the_example_profiles_pass_check_strict(cli):
     result = cli("check", "--strict", *examples)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == f"0 errors, 0 warnings in {len(examples)} profiles"
+
+
+def test_build_and_verify_count_one_packet_and_one_file_in_words(cli, write, tmp_path):
+    profile = write("solo.yaml", MINIMAL + "packet: [contact]\n")
+    out = tmp_path / "out"
+    first = cli("build", profile, "-o", out, "--format", "pdf", "-q")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("built 1 packet (1 file), skipped 0 unchanged, failed 0, in ")
+    assert cli("build", profile, "-o", out, "--format", "pdf", "-q").stdout.startswith(
+        "nothing to do: 1 packet unchanged (")
+    assert cli("verify", out).stdout.strip() == "1 file matches the manifest"
