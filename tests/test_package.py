@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import zipfile
@@ -28,6 +29,21 @@ def test_every_row_of_the_profile_reference_reads_as_plain_words():
         assert type_ and meaning, row
         assert not re.search(r"<class|typing\.|Annotated|NoneType|FieldInfo|Decimal\(", row), row
         assert not re.search(r"\((\)|'[^']*',)", default), row                    # a Python tuple: () or ('a',)
+
+
+def test_readme_build_summary_is_what_its_first_command_prints(cli, tmp_path):
+    """The README's sample summary line is what its very first command prints today (bar the time)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```sh\n(.*?)\n```", readme, re.S).group(1)
+    command = next(part for part in first.split("&&") if "consentgen build" in part)
+    args = shlex.split(command.split("consentgen", 1)[1])
+    assert args[:2] == ["build", "profiles/example-practice"] and args[2:4] == ["-o", "dist/"], args
+    result = cli("build", ROOT / args[1], "-o", tmp_path / "dist", *args[4:])
+    assert result.exit_code == 0, result.output
+    (sample,) = re.findall(r"^built \d+ packets? .*$", readme, re.M)
+    printed = result.stdout.strip().splitlines()[-1]
+    timeless = re.compile(r"in \d+\.\d s$")
+    assert timeless.sub("in # s", sample) == timeless.sub("in # s", printed), "README's sample summary is stale"
 
 
 @pytest.fixture(scope="module")
