@@ -56,7 +56,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("profile", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--doc", "docs", multiple=True, metavar="NAME",
               help="A document to render (repeatable), or 'all'. Default: the profile's packet.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
@@ -68,16 +68,50 @@ def main() -> None:
 @_a4_option
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Output folder (or a file name, for one document in one format).")
-def render(profile: Path, docs, formats, client_name, date, template_dirs, a4, out) -> None:
-    """Render one profile's documents to PDF and/or DOCX."""
+def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, a4, out) -> None:
+    """Render each profile's documents to PDF and/or DOCX.
+
+    With several profiles, every one is rendered before anything is written,
+    so one bad profile writes nothing at all.
+    """
     from . import api
 
     job = api.Job(docs=tuple(docs), formats=tuple(dict.fromkeys(formats)) or ("pdf",), effective=date,
                   client_name=client_name, template_dirs=tuple(template_dirs),
                   page_size="a4" if a4 else "letter")
+    once: dict[Path, Path] = {}
+    for path in profiles:                            # a file named twice is rendered once
+        once.setdefault(path.resolve(), path)
+    profiles = tuple(once.values())
     with user_errors():
-        for path in api.render(profile, out, job):
-            click.echo(str(path))
+        written = api.render(profiles[0], out, job) if len(profiles) == 1 else _render_several(profiles, out, job)
+    for path in written:
+        click.echo(str(path))
+
+
+def _render_several(profiles: tuple[Path, ...], out: Path, job) -> list[Path]:
+    """Render every profile in memory, then write all the files into the folder ``out``."""
+    from . import api
+    from .errors import ConsentgenError, ProfileError, display_path
+    from .output import write_all
+
+    outputs: dict[Path, bytes] = {}
+    made_by: dict[Path, Path] = {}
+    for profile in profiles:
+        loaded = api.load_profile(profile)           # its errors already name the file
+        try:
+            rendered = api.render_bytes(loaded, job)
+        except ConsentgenError as exc:               # a template's or a logo's error: say which profile met it
+            if isinstance(exc, ProfileError) or str(exc).startswith(display_path(profile)):
+                raise
+            raise type(exc)(f"{display_path(profile)}: {exc}") from None
+        for (name, fmt), data in rendered.items():
+            target = out / api.output_name(loaded, name, fmt)
+            if target in made_by:
+                raise ConsentgenError(f"{display_path(profile)}: its clinician has the same name as in "
+                                      f"{display_path(made_by[target])}, so both would write {display_path(target)}")
+            outputs[target], made_by[target] = data, profile
+    return write_all(outputs)
 
 
 @main.command()

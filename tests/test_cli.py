@@ -140,6 +140,48 @@ def test_the_example_profiles_pass_check_strict(cli):
     assert result.stdout.splitlines()[-1] == f"0 errors, 0 warnings in {len(examples)} profiles"
 
 
+SAMUEL = EXAMPLE / "clinicians" / "samuel-okafor.yaml"
+
+
+def test_render_several_profiles_into_one_folder(cli, tmp_path):
+    result = cli("render", ANA, SAMUEL, "--doc", "contact", "--format", "pdf", "--format", "docx", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    names = ["ana-nunez-contact.pdf", "ana-nunez-contact.docx", "samuel-okafor-contact.pdf",
+             "samuel-okafor-contact.docx"]
+    assert result.stdout.split() == [str(tmp_path / n) for n in names]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    assert "Samuel" in pdf_text(tmp_path / "samuel-okafor-contact.pdf")
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_one_bad_profile_among_several_writes_nothing(cli, write, tmp_path, bad_first):
+    bad = write("p.yaml", MINIMAL + "polices: {}\n")
+    out = tmp_path / "out"
+    profiles = (bad, ANA, SAMUEL) if bad_first else (ANA, SAMUEL, bad)
+    result = cli("render", *profiles, "--doc", "contact", "-o", out)
+    assert_one_line_error(result, f"error: {bad}:8: polices: unknown key 'polices'; did you mean 'policies'?")
+    assert not out.exists()
+
+
+def test_a_template_error_among_several_names_the_profile(cli, write, tmp_path):
+    template = write("mine/x.md", "# X\n\n{{ ''.__class__.__mro__ }}\n")
+    out = tmp_path / "out"
+    result = cli("render", ANA, SAMUEL, "--templates", tmp_path / "mine", "--doc", "x", "-o", out)
+    assert_one_line_error(result, "error: ")
+    assert "ana-nunez.yaml: " in result.stderr and f"{template}:3: refused:" in result.stderr
+    assert not out.exists()
+
+
+def test_two_profiles_for_the_same_clinician_are_refused(cli, write, tmp_path):
+    one, two = write("one.yaml", MINIMAL), write("two.yaml", MINIMAL)
+    out = tmp_path / "out"
+    result = cli("render", one, two, "--doc", "contact", "-o", out)
+    assert_one_line_error(result, f"error: {two}: its clinician has the same name as in {one}")
+    assert not out.exists()
+    again = cli("render", one, one, "--doc", "contact", "-o", out)         # the same file twice: rendered once
+    assert again.exit_code == 0 and again.stdout.split() == [str(out / "robin-test-contact.pdf")]
+
+
 def test_build_and_verify_count_one_packet_and_one_file_in_words(cli, write, tmp_path):
     profile = write("solo.yaml", MINIMAL + "packet: [contact]\n")
     out = tmp_path / "out"
