@@ -53,6 +53,9 @@ CHANNELS = {"phone": ("Phone calls", "How soon do you return calls and voicemail
             "portal": ("Client portal messages", "How soon do you answer portal messages?")}
 CHANNEL_DEFAULTS = {"phone": ("scheduling", "1 business day"), "text": ("none", "1 business day"),
                     "email": ("scheduling", "2 business days"), "portal": ("none", "2 business days")}
+COVER = (("colleague", "A colleague (another therapist) takes your clients' calls while you are away."),
+         ("service", "No colleague covers (you practice alone): clients call a local crisis or walk-in "
+                     "counseling service instead."))
 # The profile keys a jurisdiction pack may require that the questions below can fill.
 STATE_KEYS = frozenset({
     "practice.address", "practice.phone", "practice.complaint_notice", "clinician.credentials",
@@ -127,6 +130,47 @@ duration = _checker(Duration, "please give a number and a unit, like '24 hours',
 email = _checker(Email, "that does not look like an email address (like office@example.com)")
 
 
+def state_code(answer: str) -> str | None:
+    """'CO', 'co', 'us-co', 'Colorado' -> 'US-CO'; 'none' or blank -> None (no state pack)."""
+    word = " ".join(answer.split()).lower()
+    if word in ("", "none"):
+        return None
+    for code in available():
+        if word in (code.lower(), code.lower().replace("-", " "), code[3:].lower(), load_pack(code).name.lower()):
+            return code
+    known = ", ".join(f"{code[3:]} ({load_pack(code).name})" for code in available())
+    raise ValueError(f"I have no state rules for '{answer.strip()}'. Type one of {known}, "
+                     "or none if you practice anywhere else")
+
+
+def whole(low: int, high: int, what: str) -> Callable[[str], int | None]:
+    """A check for a whole number from ``low`` to ``high`` (blank: None)."""
+    def check(answer: str) -> int | None:
+        if not answer.strip():
+            return None
+        try:
+            value = int(answer.strip())
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"please give a number of {what} from {low} to {high}")
+        return value
+    return check
+
+
+minutes = whole(10, 240, "minutes")
+
+
+def optional_money(answer: str) -> Decimal | None:
+    """An amount in dollars, or None for a blank answer (no such fee)."""
+    return money(answer) if answer.strip() else None
+
+
+def names(answer: str) -> list[str] | None:
+    """'Aetna, Cigna' -> ['Aetna', 'Cigna']; blank -> None."""
+    return [part.strip() for part in answer.split(",") if part.strip()] or None
+
+
 def money(answer: str) -> Decimal:
     try:
         value = Decimal(answer.strip().lstrip("$").replace(",", ""))
@@ -146,7 +190,7 @@ class Interview:
         code = kept.get("jurisdiction") if isinstance(kept, dict) else None
         self.code: str | None = code if isinstance(code, str) else None
         self.practice: dict = {"schema": 1, "practice": {}, "packet": list(PACKET), "emergency": {}}
-        self.clinician: dict = {"clinician": {}, "policies": {}}
+        self.clinician: dict = {"clinician": {}, "practice": {}, "policies": {}}
 
     @property
     def pack(self):
@@ -177,9 +221,9 @@ class Interview:
         p = self.practice["practice"]
         p["name"] = self.q("Practice name, as clients know it", example="Example Counseling")
         states = tuple((c, load_pack(c).name) for c in available()) + (("none", "Another state or country"),)
-        code = self.q("State", "none", kind="choice", choices=states, help="Where are you licensed? A state "
-                      "listed here adds what its law asks for; anywhere else, choose none.")
-        self.code = p["jurisdiction"] = None if code == "none" else code
+        self.code = p["jurisdiction"] = self.q(
+            "State", "none", choices=states, check=state_code, help="Where are you licensed? Type the state "
+            "(CO or Colorado, say): a state listed here adds what its law asks for. Anywhere else, type none.")
         p["phone"] = self.blank_ok("Office phone number", "practice.phone", example="555-0100")
         p["email"] = self.q("Office email (leave blank to skip)", "", check=email, example="office@example.com")
         p["address"] = self.blank_ok("Street address, on one line", "practice.address",
@@ -213,7 +257,8 @@ class Interview:
             self.say(f"{self.pack.name} asks you to tell clients how to reach your licensing board.")
             c["board"] = {"name": self.q("Your board's name"),
                           "address": self.q("Its mailing address, on one line"),
-                          "phone": self.q("Its phone number")}
+                          "phone": self.q("Its phone number"),
+                          "website": self.q("Its website (leave blank to skip)", "")}
 
     def policies(self) -> None:
         """The five boundary areas, each in its own section."""
@@ -243,6 +288,21 @@ class Interview:
             if name == "portal" and channel["use"] != "none":
                 channel["private"] = self.q("Is the portal secure (encrypted, made for health care)?", True,
                                             kind="yes/no")
+        used = [channel for channel in c["channels"].values() if channel["use"] != "none"]
+        if used:
+            cost = self.contact_cost()
+            for channel in used:
+                channel["cost"] = dict(cost)
+
+    def contact_cost(self) -> dict:
+        """What a call or message between sessions costs; {"fee": 0} is no charge."""
+        if not self.q("Do you charge for calls or messages between sessions?", False, kind="yes/no",
+                      help="Clients often ask whether a quick call or message between sessions costs anything."):
+            return {"fee": 0}
+        fee = self.q("What do you charge, in dollars?", check=money)
+        per = self.q("For how many minutes? (leave blank: per call or message)", "", check=whole(1, 240, "minutes"))
+        free = self.q("How many minutes are free before you charge?", 0, kind="number", most=240)
+        return {"fee": fee, "per_minutes": per, "free_minutes": free or None}
 
     def self_disclosure(self, pol: dict) -> None:
         self.section("3. Sharing personal things", "When, if ever, you tell clients about your own life.")
@@ -251,12 +311,23 @@ class Interview:
     def breaks(self, pol: dict) -> None:
         self.section("4. Breaks and vacations", "How far ahead you tell clients about a planned break, and "
                      "who they can reach while you are away.")
-        pol["breaks"] = {"notice": self.q("How far ahead do you tell clients?", "2 weeks", check=duration),
-                         "coverage": {"name": self.q("Name of the colleague who covers for you", check=self.not_me,
-                                                     example="Jordan Example"),
-                                      "credentials": self.blank_ok("Their degrees and licenses", example="LPC"),
-                                      "phone": self.q("Their phone number", example="555-0155")},
-                         "while_away": {"channels": []}}
+        b = pol["breaks"] = {"notice": self.q("How far ahead do you tell clients?", "2 weeks", check=duration)}
+        if self.q("Who covers for you while you are away?", "colleague", kind="choice", choices=COVER) == "colleague":
+            b["coverage"] = {"name": self.q("Name of the colleague who covers for you", check=self.not_me,
+                                            example="Jordan Example"),
+                             "credentials": self.blank_ok("Their degrees and licenses", example="LPC"),
+                             "phone": self.q("Their phone number", example="555-0155")}
+        else:
+            name = self.q("Name of the service, e.g. a local crisis line or walk-in counseling center")
+            phone = self.q("Its phone number")
+            b["coverage_service"] = {"name": name, "phone": phone}
+            self.say(fill(f"Your handouts will tell clients that no other therapist covers for you while you are "
+                          f"away, and that if they need help before you are back, they can call {name} at {phone}. "
+                          "In a crisis they call or text 988, or call 911, as always. If a colleague agrees to "
+                          "cover later, put them in your file instead."))
+        b["while_away"] = {"channels": [], "answer_after_return": self.q(
+            "How soon after you are back do you answer messages sent during a break?", "2 business days",
+            check=duration, help="Messages sent while you are away wait until you return.")}
 
     def termination(self, pol: dict) -> None:
         self.section("5. Ending therapy", "Clients may end therapy at any time. These say how you end well "
@@ -268,8 +339,42 @@ class Interview:
         else:
             final = True
             self.say("With no notice, a last session keeps the ending from being abrupt, so you offer one.")
+        inactive = self.q("If a client stops coming without a word, after how long do you write to them, and "
+                          "close their file if they do not answer?", "30 days", check=duration)
         pol["termination"] = {"notice_sessions": notice, "final_session": final, "referrals": True,
-                              "contact_after": "return-welcome"}
+                              "contact_after": "return-welcome", "inactive_after": inactive}
+
+    def fees(self) -> None:
+        """What a session costs, late cancellations and missed sessions, self-pay and insurance."""
+        self.section("Fees and insurance", "What clients pay, and what happens when a session is cancelled "
+                     "late or missed. Your fees handout shows these.")
+        pol = self.clinician["policies"]
+        length = self.q("How long is a regular session, in minutes?", 50, check=minutes)
+        pol["therapy"] = {"session_minutes": length}
+        prompt = f"Your fee for a {length}-minute session, in dollars"
+        if self.needs("policies.fees.services"):
+            fee = self.q(prompt, check=optional_money, example="140",
+                         help=f"{self.pack.name} asks you to list your fees.")
+        else:
+            fee = self.q(f"{prompt} (leave blank to skip)", "", check=optional_money, example="140")
+        fees = pol["fees"] = {}
+        if fee is not None:
+            fees["services"] = [{"name": f"Individual session ({length} minutes)", "fee": fee}]
+        hours = self.q("How many hours ahead must clients cancel a session?", 24, kind="number", most=168)
+        cancellation = fees["cancellation"] = {"notice_hours": hours}
+        if hours:
+            cancellation["late_fee"] = self.q("Fee for cancelling later than that, in dollars (leave blank for "
+                                              "none)", "", check=optional_money, example="70")
+        cancellation["no_show_fee"] = self.q("Fee for a missed session with no word, in dollars (leave blank "
+                                             "for none)", "", check=optional_money, example="140")
+        self.clinician["practice"]["self_pay"] = self.q(
+            "Do you see clients who pay for themselves, or who have no insurance?", True, kind="yes/no",
+            help="If so, your fees handout adds the Good Faith Estimate notice that federal law asks for.")
+        fees["insurance"] = {
+            "in_network": self.q("Insurance plans you are in network with, separated by commas (leave blank for "
+                                 "none)", "", check=names) or [],
+            "superbills": self.q("Do you give receipts (superbills) that clients can send to their insurer?",
+                                 True, kind="yes/no")}
 
     def not_me(self, answer: str) -> str | None:
         mine = self.clinician["clinician"].get("name")
@@ -297,12 +402,9 @@ class Interview:
         """What the state requires that the questions so far did not cover."""
         pol = self.clinician["policies"]
         if self.needs("policies.therapy.approach"):
-            pol["therapy"] = {"approach": self.q("How you work, in plain words, e.g. talk therapy that uses CBT",
-                                                 help=f"{self.pack.name} asks you to describe your approach.")}
-        if self.needs("policies.fees.services"):
-            fee = self.q("Your fee for a 50-minute session, in dollars", check=money,
-                         help=f"{self.pack.name} asks you to list your fees.")
-            pol["fees"] = {"services": [{"name": "Individual session (50 minutes)", "fee": fee}]}
+            approach = self.q("How you work, in plain words, e.g. talk therapy that uses CBT",
+                              help=f"{self.pack.name} asks you to describe your approach.")
+            pol["therapy"] = {"approach": approach, **pol.get("therapy", {})}
         if self.needs("policies.records.custodian"):
             self.say(f"{self.pack.name} asks who keeps your records safe if you die or cannot practice.")
             pol["records"] = {"custodian": {"name": self.q("Their name"), "phone": self.q("Their phone number")}}
@@ -345,6 +447,13 @@ def to_yaml(data: dict, notes: dict[str, str], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+INLINE = frozenset({"cost"})        # small mappings written on one line, like {fee: 0}
+
+
+def _flow(item: dict) -> str:
+    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in item.items() if v is not None) + "}"
+
+
 def _emit(data: dict, notes: dict[str, str], path: tuple[str, ...], lines: list[str]) -> None:
     indent = "  " * len(path)
     for key, value in data.items():
@@ -352,18 +461,20 @@ def _emit(data: dict, notes: dict[str, str], path: tuple[str, ...], lines: list[
             continue
         here = path + (key,)
         note = notes.get(".".join(here))
+        inline = key in INLINE and isinstance(value, dict)
         if note is not None:
-            if (not path or isinstance(value, dict)) and not lines[-1].endswith(":"):
+            if (not path or isinstance(value, dict) and not inline) and not lines[-1].endswith(":"):
                 lines.append("")
             lines += _comment(note, indent)
-        if isinstance(value, dict):
+        if inline:
+            lines.append(f"{indent}{key}: {_flow(value)}")
+        elif isinstance(value, dict):
             lines.append(f"{indent}{key}:")
             _emit(value, notes, here, lines)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             lines.append(f"{indent}{key}:")
             for item in value:
-                pairs = ", ".join(f"{k}: {scalar(v)}" for k, v in item.items() if v is not None)
-                lines.append(f"{indent}  - {{{pairs}}}")
+                lines.append(f"{indent}  - {_flow(item)}")
         else:
             lines.append(f"{indent}{key}: {scalar(value)}")
 
@@ -394,8 +505,7 @@ def practice_notes(it: Interview, example: bool) -> tuple[str, dict[str, str]]:
                                  "this state's law asks for that is missing.",
         "practice.complaint_notice": "The complaint notice your state prescribes, word for word.",
         "packet": "The handouts 'consentgen build' makes, in this order; 'consentgen templates' lists every "
-                  "handout you can add. List your fees under policies: fees: (see the README) and the "
-                  "fees handout will show them.",
+                  "handout you can add. The fees handout shows the fees set in each clinician's file.",
         "emergency": "What your handouts tell clients to do in a crisis, in this order. Keep 988 and 911.",
         "emergency.local_crisis": "A local crisis line, listed after the lines above.",
     }
@@ -418,7 +528,12 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
         "clinician.status": _options("Your status, one of:", STATUS),
         "clinician.license": "Your license: its type, its number, and the state that issued it.",
         "clinician.supervisor": "Your clinical supervisor. Clients may contact them about your work together.",
-        "clinician.board": "The board that licenses you. Clients may contact it with a complaint.",
+        "clinician.board": "The board that licenses you: its name, mailing address, phone and website. Clients "
+                           "may contact it with a complaint.",
+        "practice": "Practice settings that are yours alone; for you they replace those in ../practice.yaml.",
+        "practice.self_pay": "true if you see clients who pay for themselves or have no insurance: your fees "
+                             "handout then adds the Good Faith Estimate notice. false if every client uses "
+                             "insurance.",
         "policies": "Your policies. Each block below becomes part of your handouts.",
         "policies.relationship": "1. Your relationship with clients. Your handouts always say that sexual "
                                  "contact is never acceptable, during therapy or after it; that is not a setting.",
@@ -432,20 +547,41 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
         "policies.contact.hours": "When you read and answer messages.",
         "policies.contact.channels": _options("Each way to reach you. use is one of:", USE) + "\n"
             'reply_within: how soon you reply, like "1 business day" or "4 hours". private: true only for '
-            "a secure, encrypted channel. Ways not listed here (video, social_media) are not used.",
+            "a secure, encrypted channel. cost: what a call or message costs the client; {fee: 0} is no "
+            "charge, {fee: 40, per_minutes: 15, free_minutes: 10} is $40 for each 15 minutes after the first 10 "
+            "free ones. Ways not listed here (video, social_media) are not used.",
         "policies.self_disclosure": "3. Sharing personal things.\n" + _options("level is one of:", SHARING),
         "policies.breaks": "4. Breaks and vacations. notice: how far ahead you tell clients about a planned break.",
         "policies.breaks.coverage": coverage,
-        "policies.breaks.while_away": "Ways clients may still reach you while you are away; [] means none. To "
-                                      'allow email, write ["email"], and add reply_within: "3 days" below it '
-                                      "unless you answer only when you are back.",
+        "policies.breaks.coverage_service": "No colleague covers for you. While you are away, your handouts tell "
+                                            "clients to call this service if they need help before you are back "
+                                            "(and, in a crisis, 988 or 911). If a colleague agrees to cover, "
+                                            "replace this block with coverage: and their name, credentials and "
+                                            "phone.",
+        "policies.breaks.while_away": "channels: ways clients may still reach you while you are away; [] means "
+                                      'none. To allow email, write ["email"], and add reply_within: "3 days" '
+                                      "below it unless you answer only when you are back. answer_after_return: "
+                                      "how soon after you are back you answer messages sent during the break.",
         "policies.termination": "5. Ending therapy. Clients may end therapy at any time; this says how you end "
                                 "well when you suggest it. notice_sessions: sessions of notice before the last "
                                 "one (0: you talk it over first). final_session: a last session to close well. "
                                 "referrals: you help find other care. contact_after: return-welcome (clients may "
-                                "come back later) or none.",
-        "policies.therapy": "How you work, in plain words; your state asks you to describe it.",
-        "policies.fees": "Your fees; your state asks you to list them. Add a line for each service.",
+                                "come back later) or none. inactive_after: if a client stops coming without a "
+                                "word, after how long you write to them, and close their file if they do not "
+                                "answer.",
+        "policies.therapy": "What therapy with you involves.",
+        "policies.therapy.approach": "How you work, in plain words; your state asks you to describe it.",
+        "policies.therapy.session_minutes": "How long a regular session lasts, in minutes.",
+        "policies.fees": "Your fees. Clients see them in your fees handout.",
+        "policies.fees.services": 'Each service and its fee in dollars. Add a line for each other service, like '
+                                  '{name: "Couples session (50 minutes)", fee: 160}.',
+        "policies.fees.cancellation": "notice_hours: how many hours ahead clients must cancel a session. "
+                                      "late_fee: what you charge for cancelling later than that. no_show_fee: "
+                                      "what you charge for a missed session with no word. A fee that is not "
+                                      "listed is not charged.",
+        "policies.fees.insurance": "in_network: the insurance plans you are in network with, like "
+                                   '["Aetna", "Cigna"]; [] means none. superbills: true if you give receipts '
+                                   "clients can send to their insurer.",
         "policies.records": "Who keeps your records safe if you die or cannot practice.",
     }
     return header, notes
@@ -453,10 +589,11 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
 
 # ---- running it ------------------------------------------------------------------------------
 
-INTRO = ("I will ask about your practice, about you, and about five things clients often wonder about: "
+INTRO = ("I will ask about your practice, about you, about five things clients often wonder about: "
          "your relationship, contact between sessions, what you share about yourself, breaks, and how "
-         "therapy ends. Press Enter to keep the answer shown in [brackets]. Nothing is final: your answers "
-         "go into {practice} and {folder}/YOUR-NAME.yaml, and you can change any of them there later.")
+         "therapy ends, and then about your fees. Press Enter to keep the answer shown in [brackets]. "
+         "Nothing is final: your answers go into {practice} and {folder}/YOUR-NAME.yaml, and you can "
+         "change any of them there later.")
 
 
 def example_answer(question: Question) -> Any:
@@ -495,6 +632,7 @@ def run(directory: Path, ask: Ask, say: Say, *, yes: bool = False, force: bool =
         raise NothingWritten(f"kept {display_path(clinician)} as it was; nothing was written")
     it.about_you()
     it.policies()
+    it.fees()
     if kept is None:
         it.crisis()
     it.state_facts()
