@@ -241,3 +241,159 @@ def test_logo_goes_into_the_header(tmp_path):
 def test_bad_meta_is_a_backend_error(change, message):
     with pytest.raises(BackendError, match=message):
         render(parse(SAMPLE, "t"), replace(META, **change))
+
+
+# -- tables of form fields, keep-with-next, numbering ---------------------------
+
+SIGN_PAGE = """\
+# Signatures
+
+## Documents
+
+Please initial each document you received.
+
+| Document | Your initials |
+|---|---|
+| Informed consent | `field initials informed-consent-initials Initials for informed consent` |
+| Our relationship | `field initials our-relationship-initials Initials for our relationship` |
+| Telehealth | `field checkbox telehealth-agree I agree to telehealth` |
+
+## Your signature
+
+One.
+
+Two.
+
+Three.
+
+Four.
+
+```field
+signature client-signature Client signature
+date client-signature-date Date
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def sign_page():
+    return docx.Document(io.BytesIO(render(parse(SIGN_PAGE, "t"), META)))
+
+
+def _keeps_next(p) -> bool:
+    return p._p.find(f"{W}pPr/{W}keepNext") is not None
+
+
+def test_field_cells_are_content_controls_without_a_label(sign_page):
+    table = sign_page.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["Document", "Your initials"]
+    for row, (name, label) in zip(table.rows[1:], [
+            ("informed-consent-initials", "Initials for informed consent"),
+            ("our-relationship-initials", "Initials for our relationship"),
+            ("telehealth-agree", "I agree to telehealth")]):
+        cell = row.cells[1]._tc
+        sdt = cell.find(f"{W}p/{W}sdt")
+        assert sdt.find(f"{W}sdtPr/{W}tag").get(f"{W}val") == name
+        assert sdt.find(f"{W}sdtPr/{W}alias").get(f"{W}val") == label
+        # Only the control: the column header is the label.
+        outside = [t.text for t in cell.iter(f"{W}t") if not list(t.iterancestors(f"{W}sdt"))]
+        assert outside == []
+    assert table.rows[3].cells[1]._tc.find(f".//{W14}checkbox") is not None
+    placeholder = "".join(t.text for t in table.rows[1].cells[1]._tc.iter(f"{W}t"))
+    assert set(placeholder) == {"_"}
+
+
+def test_rows_never_split_and_the_header_repeats_and_keeps_with_the_first_row(sign_page):
+    rows = sign_page.tables[0].rows
+    assert all(r._tr.find(f"{W}trPr/{W}cantSplit") is not None for r in rows)
+    assert rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None
+    assert all(r._tr.find(f"{W}trPr/{W}tblHeader") is None for r in rows[1:])
+    assert all(_keeps_next(p) for c in rows[0].cells for p in c.paragraphs)
+
+
+def _resolved(word, style_id: str, tag: str):
+    """A paragraph property as the style and its basedOn chain give it."""
+    styles = {s.get(f"{W}styleId"): s for s in word.styles.element.findall(f"{W}style")}
+    style = styles.get(style_id)
+    while style is not None:
+        found = style.find(f"{W}pPr/{W}{tag}")
+        if found is not None:
+            return found
+        based = style.find(f"{W}basedOn")
+        style = styles.get(based.get(f"{W}val")) if based is not None else None
+    return None
+
+
+def test_title_and_every_heading_style_keep_with_next(word):
+    for style_id in ("Title", *(f"Heading{n}" for n in range(1, 7))):
+        assert _resolved(word, style_id, "keepNext") is not None, style_id
+        assert _resolved(word, style_id, "keepLines") is not None, style_id
+
+
+def test_the_sentences_before_fields_keep_with_them(sign_page):
+    paragraphs = {p.text: p for p in sign_page.paragraphs}
+    # A table of fields: the sentence that introduces it stays with it.
+    assert _keeps_next(paragraphs["Please initial each document you received."])
+    # Up to three paragraphs before a run of fields, not a whole section.
+    assert not _keeps_next(paragraphs["One."])
+    assert all(_keeps_next(paragraphs[t]) for t in ("Two.", "Three.", "Four."))
+    fields = [p for p in sign_page.paragraphs if p.style.name == "Form Field"]
+    assert [_keeps_next(p) for p in fields] == [True, False]     # together, then free
+
+
+def test_fields_in_a_row_keep_together_and_the_last_is_free(word):
+    fields = [p for p in word.paragraphs if p.style.name == "Form Field"]
+    assert len(fields) == 4
+    assert [_keeps_next(p) for p in fields] == [True, True, True, False]
+
+
+LISTS = """\
+# Lists
+
+- Bullet.
+  - Nested bullet.
+    1. Nested number.
+    2. Nested number.
+- Bullet.
+
+1. One.
+2. Two.
+
+Between.
+
+1. One again.
+2. Two again.
+   1. Nested one.
+"""
+
+
+def test_every_list_paragraph_names_its_numbering_and_lists_restart():
+    word = docx.Document(io.BytesIO(render(parse(LISTS, "t"), META)))
+    numbering = word.part.numbering_part.element
+    starts, abstract = {}, {}
+    for num in numbering.findall(f"{W}num"):
+        num_id = num.get(f"{W}numId")
+        abstract[num_id] = num.find(f"{W}abstractNumId").get(f"{W}val")
+        override = num.find(f"{W}lvlOverride/{W}startOverride")
+        starts[num_id] = None if override is None else int(override.get(f"{W}val"))
+    formats = {a.get(f"{W}abstractNumId"): a.find(f"{W}lvl/{W}numFmt").get(f"{W}val")
+               for a in numbering.findall(f"{W}abstractNum")}
+    listed = [p for p in word.paragraphs if p.style.name.startswith("List ")]
+    assert len(listed) == 10
+    seen = []
+    for p in listed:
+        num_pr = p._p.find(f"{W}pPr/{W}numPr")
+        assert num_pr is not None, p.text
+        num_id = num_pr.find(f"{W}numId").get(f"{W}val")
+        assert num_pr.find(f"{W}ilvl").get(f"{W}val") == "0"
+        kind = formats[abstract[num_id]]
+        seen.append((p.text, kind, num_id))
+        if kind == "bullet":
+            assert starts[num_id] is None                # the style's own list
+        else:
+            assert starts[num_id] == 1, p.text           # every numbered list starts at 1
+    ids = {text: num_id for text, _, num_id in seen}
+    assert ids["One."] == ids["Two."] != ids["One again."] == ids["Two again."]
+    assert len({ids["One."], ids["One again."], ids["Nested number."], ids["Nested one."]}) == 4
+    assert [kind for _, kind, _ in seen] == ["bullet", "bullet", "lowerRoman", "lowerRoman", "bullet",
+                                             "decimal", "decimal", "decimal", "decimal", "lowerLetter"]

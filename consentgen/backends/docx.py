@@ -20,19 +20,25 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Inches, Twips
 
-from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Runs, Table
+from ..document import (Callout, Document, Field, Heading, List, PageBreak, Paragraph, Runs, Table,
+                        text_units)
 from ..errors import BackendError, display_path
 from . import Meta
 from .docx_package import package_bytes
-from .docx_styles import (BULLET_STYLES, CONTINUE_STYLES, FIRST_FREE_NUM, NUMBER_ABSTRACT,
+from .docx_styles import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, FIRST_FREE_NUM, NUMBER_ABSTRACT,
                           NUMBER_STYLES, base_bytes)
-from .docx_xml import Flow, el, field_code, keep_with_next, run, set_spacing, w14
+from .docx_xml import Flow, el, field_code, keep_with_next, keep_with_next_block, run, set_spacing, w14
 
 PAGE_SIZES = {"letter": (12240, 15840), "a4": (11906, 16838)}   # twips
 MARGIN = 1440
 PAGE_WORDS = {"en": ("Page", "of"), "es": ("Página", "de")}
 PLACEHOLDERS = {"signature": "_" * 34, "text": "_" * 34, "initials": "_" * 8,
                 "date": "____ / ____ / ______"}
+UNDERSCORE = 115          # twips: one "_" at the body size (half an em of 11.5 pt)
+CELL_PADDING = 230        # twips: a table cell's left and right margins
+KEEP_BEFORE_FIELDS = 3    # paragraphs kept on the page of the form fields they lead into
+WRITING_ROOM = 240        # twips above a form field in a table cell: room to write by hand
+CALLOUT_WHOLE_LINES = 18  # a callout about this short never splits across pages
 _ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -91,7 +97,9 @@ def _paragraph(ctx: _Context, flow: Flow, block: Paragraph, depth: int) -> None:
 def _list(ctx: _Context, flow: Flow, block: List, depth: int) -> None:
     level = min(depth, 2)
     style = (NUMBER_STYLES if block.ordered else BULLET_STYLES)[level]
-    num_id = ctx.restart(level, block.start) if block.ordered else None
+    # Every item names its numbering; bullets share their style's list, and each
+    # numbered list, nested ones too, gets its own w:num so it starts afresh.
+    num_id = ctx.restart(level, block.start) if block.ordered else str(BULLET_NUM[level])
     for item in block.items:
         p = flow.p(style, num_id=num_id)
         rest = item.blocks
@@ -120,6 +128,7 @@ def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
         el(grid, "gridCol", w=col)
     for i, cells in enumerate(rows):
         head = i == 0 and bool(block.header)
+        form = any(isinstance(c, Field) for c in cells)
         tr = el(tbl, "tr")
         trpr = el(tr, "trPr")
         el(trpr, "cantSplit")
@@ -131,7 +140,23 @@ def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
             el(tcpr, "tcW", w=col, type="dxa")
             if head:
                 el(tcpr, "shd", val="clear", color="auto", fill=ctx.tint(0.16))
-            _inline(ctx, el(tc, "p"), cells[c] if c < len(cells) else (), bold=head)
+            if form:
+                el(tcpr, "vAlign", val="bottom")    # the row's words sit on the line to sign
+            p = el(tc, "p")
+            if head:
+                keep_with_next(p)            # the header never ends a page alone
+            cell = cells[c] if c < len(cells) else ()
+            if isinstance(cell, Field):      # its column header is its label
+                set_spacing(p, before=WRITING_ROOM)
+                _control(ctx, p, cell, width=int(col) - CELL_PADDING)
+            else:
+                _inline(ctx, p, cell, bold=head)
+
+
+def _lines(block: Callout) -> int:
+    """About how many lines a callout takes (70 characters a line, a field two)."""
+    units = text_units(block.blocks) + ([block.title] if block.title else [])
+    return sum(len(u) // 70 + 1 for u in units) + 2 * sum(isinstance(b, Field) for b in block.blocks)
 
 
 def _callout(ctx: _Context, flow: Flow, block: Callout, depth: int) -> None:
@@ -141,7 +166,12 @@ def _callout(ctx: _Context, flow: Flow, block: Callout, depth: int) -> None:
     el(pr, "tblLook", val="0000", firstRow="0", lastRow="0", firstColumn="0", lastColumn="0",
        noHBand="1", noVBand="1")
     el(el(tbl, "tblGrid"), "gridCol", w=str(ctx.width))
-    tc = el(el(tbl, "tr"), "tc")
+    tr = el(tbl, "tr")
+    if _lines(block) <= CALLOUT_WHOLE_LINES:
+        # Whole, rather than a keepNext on its title: LibreOffice reads a keepNext on
+        # a table's first paragraph as "keep the table with the next paragraph".
+        el(el(tr, "trPr"), "cantSplit")
+    tc = el(tr, "tc")
     tcpr = el(tc, "tcPr")
     el(tcpr, "tcW", w=str(ctx.width), type="dxa")
     borders = el(tcpr, "tcBorders")
@@ -153,7 +183,7 @@ def _callout(ctx: _Context, flow: Flow, block: Callout, depth: int) -> None:
         el(margins, side, w=size, type="dxa")
     inner = Flow(tc)
     if block.title:
-        p = inner.p(keep_next=True, after=80)
+        p = inner.p(after=80)
         run(p, block.title, bold=True, color=ctx.accent)
     _blocks(ctx, inner, block.blocks, 0)
     inner.close(tight=True)
@@ -164,6 +194,14 @@ def _field(ctx: _Context, flow: Flow, block: Field, depth: int) -> None:
     p = flow.p("FormField")
     if block.kind != "checkbox":
         run(p, block.label + ("" if block.label.endswith((":", "?", ".")) else ":") + " ")
+    _control(ctx, p, block)
+    if block.kind == "checkbox":
+        run(p, " " + block.label)
+
+
+def _control(ctx: _Context, p, block: Field, width: int | None = None) -> None:
+    """The content control of a field, appended to paragraph ``p``: tag = the field's
+    name, alias = its label. ``width`` (twips) shortens a line of underscores to fit a cell."""
     sdt = el(p, "sdt")
     pr = el(sdt, "sdtPr")
     el(pr, "alias", val=block.label)
@@ -176,7 +214,6 @@ def _field(ctx: _Context, flow: Flow, block: Field, depth: int) -> None:
         w14(box, "checkedState", val="2612", font="MS Gothic")
         w14(box, "uncheckedState", val="2610", font="MS Gothic")
         run(content, "\u2610", font="MS Gothic")
-        run(p, " " + block.label)
         return
     el(pr, "showingPlcHdr")
     if block.kind == "date":
@@ -188,7 +225,10 @@ def _field(ctx: _Context, flow: Flow, block: Field, depth: int) -> None:
         el(date, "calendar", val="gregorian")
     else:
         el(pr, "text")
-    run(content, PLACEHOLDERS[block.kind])
+    line = PLACEHOLDERS[block.kind]
+    if width is not None and set(line) == {"_"}:
+        line = line[:max(4, width // UNDERSCORE)]
+    run(content, line)
 
 
 def _page_break(ctx: _Context, flow: Flow, block: PageBreak, depth: int) -> None:
@@ -199,14 +239,35 @@ _RENDERERS = {Heading: _heading, Paragraph: _paragraph, List: _list, Table: _tab
               Callout: _callout, Field: _field, PageBreak: _page_break}
 
 
+def _holds_fields(block) -> bool:
+    return isinstance(block, Field) or (
+        isinstance(block, Table) and any(isinstance(c, Field) for row in block.rows for c in row))
+
+
+def _leads_into_fields(blocks) -> set[int]:
+    """The paragraphs that introduce a run of form fields: up to KEEP_BEFORE_FIELDS right
+    before it, back to the heading (which keeps with its next by style), so heading,
+    sentence and fields share a page."""
+    keep: set[int] = set()
+    for i, block in enumerate(blocks):
+        if _holds_fields(block) and not (i and _holds_fields(blocks[i - 1])):
+            j = i - 1
+            while j >= 0 and i - j <= KEEP_BEFORE_FIELDS and isinstance(blocks[j], Paragraph):
+                keep.add(j)
+                j -= 1
+    return keep
+
+
 def _blocks(ctx: _Context, flow: Flow, blocks, depth: int) -> None:
+    lead_in = _leads_into_fields(blocks)
     for i, block in enumerate(blocks):
         renderer = _RENDERERS.get(type(block))
         if renderer is None:
             raise BackendError(f"the DOCX backend cannot render a {type(block).__name__} block")
         renderer(ctx, flow, block, depth)
-        if isinstance(block, Field) and isinstance(blocks[i + 1] if i + 1 < len(blocks) else None, Field):
-            keep_with_next(flow.parent[-1])          # a signature block stays on one page
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        if i in lead_in or (_holds_fields(block) and _holds_fields(following)):
+            keep_with_next_block(flow.parent[-1])    # a signature block stays on one page
 
 
 def _bar(root, style: str, width: int, border: str | None):

@@ -70,15 +70,52 @@ def run(parent, text: str, *, bold: bool = False, italic: bool = False, style: s
     _text(r, text)
 
 
+# The w:pPr children we write, in schema order (CT_PPr).
+_PPR_ORDER = {tag: n for n, tag in enumerate((
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "widowControl", "numPr", "pBdr", "shd",
+    "tabs", "spacing", "ind", "jc", "outlineLvl", "rPr"))}
+
+
+def ppr_child(p, tag: str):
+    """A paragraph's w:pPr/w:tag, added in schema order if missing. (python-docx's
+    get_or_add_* does the same through a search per later tag, ten times slower.)"""
+    ppr = p[0] if len(p) and p[0].tag == W + "pPr" else None
+    if ppr is None:
+        ppr = p.makeelement(W + "pPr", {})
+        p.insert(0, ppr)
+    found = ppr.find(W + tag)
+    if found is not None:
+        return found
+    child = ppr.makeelement(W + tag, {})
+    rank = _PPR_ORDER[tag]
+    for i, existing in enumerate(ppr):
+        if _PPR_ORDER.get(existing.tag[len(W):], -1) > rank:
+            ppr.insert(i, child)
+            return child
+    ppr.append(child)
+    return child
+
+
 def set_spacing(p, **twips: int) -> None:
     """Set spacing before/after (twips) directly on a paragraph."""
-    spacing = p.get_or_add_pPr().get_or_add_spacing()
+    spacing = ppr_child(p, "spacing")
     for side, value in twips.items():
         spacing.set(W + side, str(value))
 
 
 def keep_with_next(p) -> None:
-    p.get_or_add_pPr().get_or_add_keepNext()
+    ppr_child(p, "keepNext")
+
+
+def keep_with_next_block(block) -> None:
+    """Keep a paragraph with what follows; for a table, its last row (so that
+    row and the next block share a page)."""
+    if block.tag == W + "tbl":
+        rows = block.findall(W + "tr")
+        for p in (rows[-1].iter(W + "p") if rows else ()):
+            keep_with_next(p)
+    else:
+        keep_with_next(block)
 
 
 def field_code(p, instruction: str) -> None:
@@ -93,19 +130,32 @@ def field_code(p, instruction: str) -> None:
     el(el(p, "r"), "fldChar", fldCharType="end")
 
 
+TABLE_GAP = 160       # twips between two tables, as after a paragraph
+_COLLAPSED = 20       # twips: the height of a paragraph that only Word's rules require
+
+
 class Flow:
-    """A container being filled, the body or a table cell, keeping Word's rules:
-    two tables never touch, a cell ends with a paragraph, a paragraph after a
-    table gets room above it, and a page break moves the next paragraph."""
+    """A container being filled, the body or a table cell, keeping Word's rules
+    without empty paragraphs for spacing (spacing lives in paragraph properties):
+
+    - a paragraph after a table gets its room above in its own spacing;
+    - two tables never touch (Word would join them into one), so a collapsed
+      paragraph, as tall as the gap, goes between them;
+    - a cell, and the body before its section properties, ends with a
+      paragraph: after a closing table that is a collapsed one, 1 pt tall;
+    - a page break moves the next paragraph, or the next table's first row.
+    """
 
     def __init__(self, parent):
         self.parent = parent
         self.last: str | None = None
         self.page_break = False
+        self._break_table = None         # a new-page table whose first paragraph is not written yet
 
     def p(self, style: str | None = None, *, num_id: str | None = None, keep_next: bool = False,
           after: int | None = None):
         """A new paragraph; its properties are written at once, in schema order."""
+        self._settle()
         p = el(self.parent, "p")
         before = 160 if self.last == "tbl" and not (style or "").startswith(("Heading", "Title")) else None
         if style or keep_next or self.page_break or num_id or before is not None or after is not None:
@@ -129,16 +179,39 @@ class Flow:
         return p
 
     def tbl(self):
-        if self.last == "tbl" or self.page_break:
-            self.last = None                 # a bare spacer keeps two tables apart / carries the break
-            self.p(after=0)
+        self._settle()
+        if self.last == "tbl":
+            self._collapsed(TABLE_GAP)
+        tbl = el(self.parent, "tbl")
+        if self.page_break:                  # carried by the table's first paragraph, once written
+            self._break_table, self.page_break = tbl, False
         self.last = "tbl"
-        return el(self.parent, "tbl")
+        return tbl
 
     def close(self, tight: bool = False) -> None:
+        self._settle()
         self.page_break = False              # a break at the very end would add a blank page
-        if self.last != "p":                 # a cell (and Word's body) must end with a paragraph
-            self.last = None
-            self.p(after=0)
+        if self.last != "p":                 # after a table, or in a cell left empty
+            self._collapsed(_COLLAPSED)
         if tight:
             set_spacing(self.parent[-1], after=0)
+
+    def _settle(self) -> None:
+        """Put a pending page break on the first paragraph of the table that asked for it
+        (Word and LibreOffice then start the table on a new page)."""
+        if self._break_table is not None:
+            first = next(self._break_table.iter(W + "p"), None)
+            if first is not None:
+                ppr_child(first, "pageBreakBefore")
+            self._break_table = None
+
+    def _collapsed(self, height: int):
+        """An empty paragraph exactly ``height`` twips tall, its mark 1 pt: only where Word requires one."""
+        p = el(self.parent, "p")
+        ppr = el(p, "pPr")
+        el(ppr, "spacing", before="0", after="0", line=str(height), lineRule="exact")
+        rpr = el(ppr, "rPr")
+        el(rpr, "sz", val="2")
+        el(rpr, "szCs", val="2")
+        self.last = "p"
+        return p
