@@ -10,6 +10,7 @@ grows (python-docx #408).
 """
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -24,10 +25,11 @@ from ..document import (Callout, Document, Field, Heading, List, PageBreak, Para
                         text_units)
 from ..errors import BackendError, display_path
 from . import Meta
-from .docx_package import package_bytes
-from .docx_styles import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, FIRST_FREE_NUM, NUMBER_ABSTRACT,
-                          NUMBER_STYLES, base_bytes)
-from .docx_xml import Flow, el, field_code, keep_with_next, keep_with_next_block, run, set_spacing, w14
+from . import docx_styles
+from .docx_package import embed_fonts, package_bytes
+from .docx_styles import (BOLD_STYLES, BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, FIRST_FREE_NUM,
+                          FONT_NAME, NUMBER_ABSTRACT, NUMBER_STYLES, base_bytes, embeddable, font_bytes)
+from .docx_xml import W, Flow, el, field_code, keep_with_next, keep_with_next_block, run, set_spacing, w14
 
 PAGE_SIZES = {"letter": (12240, 15840), "a4": (11906, 16838)}   # twips
 MARGIN = 1440
@@ -304,6 +306,39 @@ def _header_footer(ctx: _Context, section, meta: Meta, title: str) -> None:
     field_code(p, "NUMPAGES")
 
 
+def _faces_used(document) -> set[tuple[bool, bool]]:
+    """The (bold, italic) faces of the text font that some text of the document is set in."""
+    faces: set[tuple[bool, bool]] = set()
+    roots = [document.element.body]
+    for section in document.sections:
+        roots += [section.header.part.element, section.footer.part.element]
+    for root in roots:
+        for p in root.iter(W + "p"):
+            style = p.find(f"{W}pPr/{W}pStyle")
+            bold_style = style is not None and style.get(W + "val") in BOLD_STYLES
+            for r in p.iter(W + "r"):
+                if r.find(W + "t") is None or r.find(f"{W}rPr/{W}rFonts") is not None:
+                    continue                 # no text, or another font (the checkbox glyph)
+                faces.add((bold_style or r.find(f"{W}rPr/{W}b") is not None,
+                           r.find(f"{W}rPr/{W}i") is not None))
+    return faces
+
+
+@functools.lru_cache(maxsize=8)
+def _embeddable(path) -> bool:
+    return embeddable(font_bytes(path))
+
+
+def _embed_fonts(document) -> None:
+    """Embed the faces the text uses, of those whose licence bits allow it (``embeddable``:
+    Vera's do not, so today its name travels without it)."""
+    faces = {face: font_bytes(path) for face, path in docx_styles.FONT_FACES.items()
+             if _embeddable(path)}
+    if faces:
+        used = _faces_used(document)
+        embed_fonts(document, FONT_NAME, {face: data for face, data in faces.items() if face in used})
+
+
 def _check(meta: Meta) -> None:
     if not _ACCENT.match(meta.accent or ""):
         raise BackendError(f"accent colour must look like #2F5D62, not {meta.accent!r}")
@@ -333,6 +368,8 @@ def render(doc: Document, meta: Meta) -> bytes:
     _blocks(ctx, flow, doc.blocks, 0)
     flow.close()
     body.append(sect_pr)
+
+    _embed_fonts(document)
 
     props = document.core_properties
     props.title = title[:255]

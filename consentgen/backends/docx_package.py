@@ -4,16 +4,72 @@ python-docx saves each zip entry with the wall-clock time (python-docx #1042),
 so two saves of one document differ. We write the package ourselves from the
 same parts: [Content_Types].xml first, the rest sorted by name, every entry
 dated 1980-01-01 with fixed attributes. One compression pass, no re-zipping.
+
+Embedded fonts (``embed_fonts``) are parts of the same package, obfuscated as
+ECMA-376 Part 1, 17.8.1 says, under a fixed key per face so the bytes stay
+the same from run to run.
 """
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from xml.sax.saxutils import quoteattr
+
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from lxml import etree
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _RELS = "application/vnd.openxmlformats-package.relationships+xml"
 _TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+# fontTable.xml's element per face, keyed (bold, italic), in schema order.
+EMBED_TAGS = {(False, False): "embedRegular", (True, False): "embedBold",
+              (False, True): "embedItalic", (True, True): "embedBoldItalic"}
+_KEYS = uuid.UUID("6f1d3c52-8a0e-4b7d-9c21-5e0a7b3f4d19")     # namespace of our font keys
+
+
+def font_key(family: str, face: tuple[bool, bool]) -> str:
+    """The w:fontKey of one face: a GUID fixed by the family and face, so output is reproducible."""
+    return "{" + str(uuid.uuid5(_KEYS, f"{family}/{EMBED_TAGS[face]}")).upper() + "}"
+
+
+def obfuscate(data: bytes, key: str) -> bytes:
+    """ECMA-376 Part 1, 17.8.1: XOR the font's first 32 bytes with the 16 bytes of the
+    key GUID, taken from its hex string in reverse order (the last byte first).
+    The same call undoes it."""
+    k = bytes.fromhex(key.strip("{}").replace("-", ""))[::-1]
+    return bytes(b ^ k[i % 16] for i, b in enumerate(data[:32])) + data[32:]
+
+
+def embed_fonts(document, family: str, faces: dict[tuple[bool, bool], bytes]) -> None:
+    """Carry ``faces`` (TrueType bytes keyed (bold, italic)) of ``family`` inside the package:
+    /word/fonts/fontN.odttf parts related from the font table, whose entry for
+    ``family`` names each with its key; settings say the fonts are embedded."""
+    if not faces:
+        return
+    table_part = document.part.part_related_by(RT.FONT_TABLE)
+    table = etree.fromstring(table_part.blob)
+    font = next(f for f in table.iter(_W + "font") if f.get(_W + "name") == family)
+    for n, face in enumerate((f for f in EMBED_TAGS if f in faces), start=1):
+        key = font_key(family, face)
+        part = Part(PackURI(f"/word/fonts/font{n}.odttf"), OBFUSCATED_FONT,
+                    obfuscate(faces[face], key), document.part.package)
+        embed = etree.SubElement(font, _W + EMBED_TAGS[face])
+        embed.set(_R_ID, table_part.relate_to(part, RT.FONT))
+        embed.set(_W + "fontKey", key)
+    table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8", standalone=True)
+    settings = document.settings.element
+    flag = settings.makeelement(_W + "embedTrueTypeFonts", {})
+    zoom = settings.find(_W + "zoom")       # schema order: zoom ... embedTrueTypeFonts
+    if zoom is not None:
+        zoom.addnext(flag)
+    else:
+        settings.insert(0, flag)
 
 
 def _content_types(parts) -> bytes:

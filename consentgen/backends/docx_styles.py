@@ -7,13 +7,23 @@ numbering with our own small definitions under Word's built-in names (so Word
 treats them as its own "Heading 1", "List Bullet", ...), drop the dead parts,
 add an empty header and footer, and keep the result as bytes: building it
 costs tens of milliseconds, opening the bytes again about one.
+
+The text font is the PDF's: Bitstream Vera Sans, the four faces reportlab
+ships. The font table describes it (PANOSE class, Unicode and code-page
+ranges read from the font file), so an application without Vera picks a
+close sans; where fontconfig rules (LibreOffice on Linux) that is DejaVu
+Sans, Vera's own extension. See ``embeddable`` for why the faces are not
+embedded in the file.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import struct
+from pathlib import Path
 
 import docx
+import reportlab
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -35,6 +45,16 @@ NUMBER_ABSTRACT = tuple(n - 1 for n in NUMBER_NUM)   # a restarted list's w:num 
 FIRST_FREE_NUM = 7
 
 FIXED_TIME = dt.datetime(2000, 1, 1)   # created and modified, written as UTC
+
+FONT_NAME = "Bitstream Vera Sans"
+_VERA = Path(reportlab.__file__).parent / "fonts"
+# The font file of each face, keyed (bold, italic); the PDF backend uses the same four.
+FONT_FACES: dict[tuple[bool, bool], Path] = {
+    (False, False): _VERA / "Vera.ttf", (True, False): _VERA / "VeraBd.ttf",
+    (False, True): _VERA / "VeraIt.ttf", (True, True): _VERA / "VeraBI.ttf",
+}
+# Paragraph styles whose text is bold (all faces are otherwise set per run).
+BOLD_STYLES = frozenset({"Title", *(f"Heading{n}" for n in range(1, 7))})
 
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
@@ -74,7 +94,7 @@ def _styles_xml() -> str:
     """styles.xml children; ``{accent}`` and ``{lang}`` are filled per look."""
     parts = [
         '<w:docDefaults><w:rPrDefault><w:rPr>'
-        '<w:rFonts w:ascii="Calibri" w:hAnsi="Calibri" w:cs="Calibri" w:eastAsiaTheme="minorEastAsia"/>'
+        f'<w:rFonts w:ascii="{FONT_NAME}" w:hAnsi="{FONT_NAME}" w:cs="{FONT_NAME}" w:eastAsiaTheme="minorEastAsia"/>'
         '<w:sz w:val="23"/><w:szCs w:val="23"/><w:lang w:val="{lang}" w:eastAsia="en-US" w:bidi="ar-SA"/>'
         '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>'
         '<w:spacing w:after="160" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>',
@@ -168,6 +188,59 @@ def _numbering_xml() -> str:
     return f"<w:numbering {_W}>{''.join(abstract)}{''.join(nums)}</w:numbering>"
 
 
+@functools.lru_cache(maxsize=8)
+def font_bytes(path: Path) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _os2(data: bytes) -> bytes:
+    """A TrueType font's OS/2 table (embedding rights, PANOSE, Unicode and code-page ranges)."""
+    (count,) = struct.unpack_from(">H", data, 4)
+    for i in range(count):
+        tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if tag == b"OS/2":
+            return data[offset:offset + length]
+    raise ValueError("no OS/2 table")
+
+
+def embeddable(data: bytes) -> bool:
+    """Whether a font's own licence bits (OS/2 fsType) allow embedding it in an
+    editable document: installable (0) or editable (8), and not bitmap-only.
+
+    Vera says 4, "Preview & Print": a document holding it must open read-only
+    (OpenType spec, OS/2 fsType), and LibreOffice drops such an embedded font
+    (EmbeddedFontsHelper::addEmbeddedFont asks for editing rights). The bits may
+    not be changed either (the Vera licence: a modified Vera must be renamed).
+    So the DOCX names Vera without carrying it, and the practice's copy stays
+    editable; a font that allows it is embedded (docx_package.embed_fonts).
+    """
+    (fs_type,) = struct.unpack_from(">H", _os2(data), 8)
+    usage = fs_type & 0x000F
+    return (usage == 0 or usage & 0x0008 != 0) and not fs_type & 0x0200
+
+
+def _font_table_xml() -> str:
+    """fontTable.xml: the text font, described from its file, and the marker fonts."""
+    os2 = _os2(font_bytes(FONT_FACES[(False, False)]))
+    panose = os2[32:42].hex().upper()
+    usb = struct.unpack_from(">4I", os2, 42)
+    csb = struct.unpack_from(">2I", os2, 78) if len(os2) >= 86 else (1, 0)
+    sig = "".join(f' w:usb{i}="{v:08X}"' for i, v in enumerate(usb)) + "".join(
+        f' w:csb{i}="{v:08X}"' for i, v in enumerate(csb))
+    fonts = (
+        f'<w:font w:name="{FONT_NAME}"><w:panose1 w:val="{panose}"/><w:charset w:val="00"/>'
+        f'<w:family w:val="swiss"/><w:pitch w:val="variable"/><w:sig{sig}/></w:font>'
+        # List markers (_BULLET_MARKERS) and the checkbox glyph (docx.py).
+        '<w:font w:name="Symbol"><w:charset w:val="02"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
+        '<w:font w:name="Courier New"><w:charset w:val="00"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font>'
+        '<w:font w:name="Wingdings"><w:charset w:val="02"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
+        '<w:font w:name="MS Gothic"><w:altName w:val="\uff2d\uff33 \u30b4\u30b7\u30c3\u30af"/><w:charset w:val="80"/>'
+        '<w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font>'
+    )
+    return (f'<w:fonts {_W} xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"{fonts}</w:fonts>")
+
+
 _APP_XML = (
     b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
     b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
@@ -197,6 +270,9 @@ def base_bytes(accent: str, language: str) -> bytes:
     styles = _STYLES.replace("{accent}", accent).replace("{lang}", language)
     _replace_children(document.styles.element, styles)
     _replace_children(part.numbering_part.element, _NUMBERING)
+    font_table = part.part_related_by(RT.FONT_TABLE)    # a plain blob part in python-docx
+    font_table._blob = (b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+                        + _font_table_xml().encode("utf-8"))
     _drop_rels(part.rels, RT.CUSTOM_XML, _STYLES_WITH_EFFECTS)
     _drop_rels(package.rels, RT.THUMBNAIL, RT.EXTENDED_PROPERTIES)
     app = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, _APP_XML, package)
