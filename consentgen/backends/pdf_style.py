@@ -56,9 +56,11 @@ def styles_for(accent_hex: str) -> Styles:
         accent = colors.HexColor(accent_hex)
     except (ValueError, TypeError):
         raise BackendError(f"accent colour must look like '#2F5D62', not {accent_hex!r}") from None
+    # No widows or orphans: a paragraph split by a page break keeps two lines on each side
+    # (reportlab allows widows by default; every other style derives from this one).
     body = ParagraphStyle("cg-body", fontName=fonts.REGULAR, fontSize=11.5, leading=16.5,
-                          textColor=INK, spaceAfter=9, alignment=TA_LEFT)
-    heading = dict(fontName=fonts.BOLD, textColor=accent, keepWithNext=1)
+                          textColor=INK, spaceAfter=9, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
+    heading = dict(fontName=fonts.BOLD, textColor=accent, keepWithNext=1, allowWidows=0, allowOrphans=0)
     headings = (
         ParagraphStyle("cg-h1", **heading, fontSize=20, leading=25, spaceAfter=14),
         ParagraphStyle("cg-h2", **heading, fontSize=14.5, leading=19, spaceBefore=16, spaceAfter=7),

@@ -1,0 +1,117 @@
+"""PDF page layout, read back as a client sees it.
+
+Each test renders Markdown with filler of many heights before the block under
+test, so that the block meets the foot of a page in every way it can, then reads
+the pages back with ``pdftotext -layout`` (body lines only: the header and footer
+lines are dropped) and the form fields with pypdf.
+
+Paragraph text is made of tagged words (``clear7 expectations7 ...``), so each
+printed line says which paragraph or list item it belongs to.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from collections import Counter, defaultdict
+
+import pypdf
+import pytest
+
+from consentgen.backends import Meta
+from consentgen.backends.pdf import render, render_with_pages
+from consentgen.document import parse
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+
+PRACTICE, VERSION = "Layout Practice", "Layout edition"
+WORDS = "clear expectations protect clients and therapists alike session after session".split()
+TAG = re.compile(r"\b[a-z]+(\d+)\b")
+
+
+def meta() -> Meta:
+    return Meta(title="Layout", author="A. Tester, LPC", practice=PRACTICE, version=VERSION)
+
+
+def pdf(markdown: str) -> bytes:
+    return render(parse(markdown, "layout"), meta())
+
+
+def text(tag: int, words: int) -> str:
+    """``words`` words, each ending in ``tag``: every line it prints on says where it came from."""
+    return " ".join(f"{WORDS[k % len(WORDS)]}{tag}" for k in range(words))
+
+
+def filler(a: int, b: int) -> str:
+    """Filler of a chosen height: ``b`` one-line paragraphs, then one of ``a`` lines (hard breaks)."""
+    short = [f"Filler line {'x' * (k % 7)}." for k in range(b)]
+    return "\n\n".join([*short, "\\\n".join(f"Filler break {'y' * k}." for k in range(a))])
+
+
+def offsets(first: int, last: int) -> list[tuple[int, int]]:
+    """Filler sizes whose heights step by 9 pt or less over the range ``b`` spans (25.5 pt a step)."""
+    return [(a, b) for b in range(first, last + 1) for a in range(1, 4)]
+
+
+# From about 120 pt above the foot of page 1 to 40 pt past it.
+OFFSETS = offsets(17, 23)
+
+
+def pages(data: bytes) -> list[list[str]]:
+    """Each page's body lines, stripped; the header (first line) and footer (last line) are dropped."""
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    result = []
+    for page in out.stdout.decode().split("\f")[:-1]:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert lines[0].startswith(PRACTICE) and lines[-1].startswith(VERSION), lines
+        result.append(lines[1:-1])
+    return result
+
+
+def widgets(data: bytes) -> dict[str, tuple[int, str, list[float]]]:
+    """Each form field's widget by name: (page number from 1, field type, rectangle)."""
+    found = {}
+    for number, page in enumerate(pypdf.PdfReader(io.BytesIO(data)).pages, start=1):
+        for annot in page.get("/Annots", []):
+            annot = annot.get_object()
+            if annot.get("/Subtype") == "/Widget":
+                found[str(annot["/T"])] = (number, str(annot["/FT"]), [float(v) for v in annot["/Rect"]])
+    return found
+
+
+def tags(line: str) -> set[int]:
+    return {int(t) for t in TAG.findall(line)}
+
+
+def lone_lines(data: bytes) -> list[str]:
+    """Lines left alone by a page break: a paragraph or list item with one line on a page it shares."""
+    lines_on = defaultdict(Counter)            # tag -> page -> lines
+    for number, lines in enumerate(pages(data), start=1):
+        for line in lines:
+            for tag in tags(line):
+                lines_on[tag][number] += 1
+    return [f"paragraph {tag}: lines per page {dict(per_page)}"
+            for tag, per_page in lines_on.items() if len(per_page) > 1 and min(per_page.values()) < 2]
+
+
+# -- widows and orphans ---------------------------------------------------------
+
+def flowing_document(a: int, b: int) -> str:
+    """Some five pages of paragraphs, bullet and numbered list items of 2 to 9 lines."""
+    sizes = iter(range(1, 1000))
+    def paragraphs(*words: int) -> list[str]:
+        return [text(next(sizes), n) for n in words]
+    def items(marker: str, *words: int) -> str:
+        return "\n".join(f"{marker.format(n)} {text(next(sizes), w)}" for n, w in enumerate(words, start=1))
+    return "\n\n".join([
+        "# Layout", filler(a, b), *paragraphs(47, 20, 75, 33, 60), items("-", 35, 14, 48, 30, 60, 26),
+        *paragraphs(28, 90, 40, 55), items("{}.", 40, 22, 52, 31), *paragraphs(47, 20, 75, 33, 60, 36, 85),
+    ]) + "\n"
+
+
+def test_no_paragraph_or_list_item_leaves_one_line_alone_at_a_page_break():
+    problems = []
+    for a, b in offsets(17, 19):
+        problems += [f"offset {a, b}: {p}" for p in lone_lines(pdf(flowing_document(a, b)))]
+    assert not problems, "\n".join(problems)
