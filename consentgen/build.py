@@ -129,17 +129,20 @@ class _Planner:
             return display_path(path)
 
     def inputs(self, loaded: LoadedProfile, docs: tuple[str, ...]) -> dict[str, dict[str, str]]:
-        """Per document (and the combined packet): input label -> SHA-256."""
-        shared = {f"profile:{self.label(p)}": self.digest(p) for p in loaded.layers}
+        """Per document (and the combined packet): input label -> SHA-256.
+
+        A packet is rendered as one document (its key points cite the pages of
+        the others), so each of its files depends on every input of the packet.
+        """
+        found = {f"profile:{self.label(p)}": self.digest(p) for p in loaded.layers}
         logo = logo_path(loaded)
         if logo is not None:
-            shared[f"logo:{self.label(logo)}"] = self.digest(logo)
-        per_doc = {}
+            found[f"logo:{self.label(logo)}"] = self.digest(logo)
         for name in docs:
             files = self.templates(name, loaded.profile.language)
-            per_doc[name] = {**shared, **{f"template:{t}": self.digest(p) for t, p in files.items()}}
-        per_doc[COMBINED] = {k: v for d in per_doc.values() for k, v in sorted(d.items())}
-        return per_doc
+            found.update({f"template:{t}": self.digest(p) for t, p in files.items()})
+        packet = dict(sorted(found.items()))
+        return {name: packet for name in (*docs, COMBINED)}
 
 
 def _fingerprint(key: bytes, packet: Packet, settings: Settings, inputs: dict) -> str:

@@ -12,8 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .api import Job, build_document, meta_for
-from .backends import get_backend
+from .compose import Job, compose, meta_for, render_documents
 from .manifest import Record
 from .output import write_all
 from .profiles import LoadedProfile
@@ -58,25 +57,22 @@ def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
 
     ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
     """
-    job = Job(docs=packet.docs, formats=settings.formats, effective=packet.effective,
+    job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
               template_dirs=settings.template_dirs, page_size=settings.page_size)
-    files: dict[str, tuple[str, str, bytes]] = {}     # relative path -> (document, format, bytes)
-    pdfs: list[tuple[str, str, bytes]] = []
-    for name in packet.docs:
-        doc = build_document(packet.loaded, name, job)
-        meta = meta_for(packet.loaded, doc, job)
-        for fmt in settings.formats:
-            files[f"{packet.key}/{name}.{fmt}"] = (name, fmt, get_backend(fmt)(doc, meta))
-        if settings.combined:
-            pdf = files[f"{packet.key}/{name}.pdf"][2] if "pdf" in settings.formats else get_backend("pdf")(doc, meta)
-            pdfs.append((name, doc.title, pdf))
+    docs = compose(packet.loaded, job)
+    formats = settings.formats if not settings.combined or "pdf" in settings.formats else (*settings.formats, "pdf")
+    rendered = render_documents(packet.loaded, job, docs, formats)
+    files: dict[str, tuple[str, str, bytes]] = {     # relative path -> (document, format, bytes)
+        f"{packet.key}/{name}.{fmt}": (name, fmt, data)
+        for (name, fmt), data in rendered.items() if fmt in settings.formats}
     if settings.combined:
         from .combine import combine
 
         clinician = packet.loaded.profile.clinician
+        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in docs.items()]
         data = combine(pdfs, title=f"Client packet: {clinician.name}", author=clinician.name,
-                       language=meta_for(packet.loaded, doc, job).language)
+                       language=meta_for(packet.loaded, next(iter(docs.values())), job).language)
         files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)
     write_all({out / rel: data for rel, (_, _, data) in files.items()}, tmp_dir)
     return [

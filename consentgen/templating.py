@@ -17,7 +17,6 @@ import functools
 import re
 import traceback
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from .errors import TemplateError, Where, display_path
-from .models import Profile
 from .resources import data_dir
+from .labels import state_name
+from .views import money
 
 _SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark
 _SPACE = re.compile(r"\s+")
@@ -62,10 +62,16 @@ def join_and(items: list | tuple, word: str = "and") -> str:
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
-def money(value) -> str:
-    """Decimal('150') -> '$150'; Decimal('87.5') -> '$87.50'."""
-    value = Decimal(value)
-    return f"${value:,.0f}" if value == value.to_integral_value() else f"${value:,.2f}"
+def stop(value: Any) -> str:
+    """End a value as a sentence: 'LPC' -> 'LPC.', but 'Ph.D.' stays 'Ph.D.' (no 'Ph.D..')."""
+    text = str(value).rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def upper_first(value: Any) -> str:
+    """'our office manager, Dana' -> 'Our office manager, Dana' (Jinja's capitalize lowers the rest)."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -76,6 +82,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def field(kind: str, name: str, label: str) -> Markup:
     """A form field block: fillable in the PDF, a line to fill in the DOCX."""
     return Markup(f"\n```field\n{kind} {name} {md_escape(label)}\n```\n")
+
+
+def field_cell(kind: str, name: str, label: str) -> Markup:
+    """A form field that stands alone in a table cell (a code span; see document.py)."""
+    safe = " ".join(str(label).replace("`", "'").replace("|", "/").split())
+    return Markup(f"`field {kind} {name} {safe}`")
 
 
 @functools.cache
@@ -91,12 +103,11 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> Sandboxe
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        extensions=["jinja2.ext.do"],
     )
     env.filters.pop("safe", None)  # nothing a profile says may become markup
     env.globals["title_of"] = functools.partial(_title_of, env)
-    env.filters.update(long_date=long_date, join_and=join_and, money=money)
-    env.globals.update(field=field, plural=plural)
+    env.filters.update(long_date=long_date, join_and=join_and, money=money, stop=stop, upper_first=upper_first, state=state_name)
+    env.globals.update(field=field, field_cell=field_cell, plural=plural)
     return env
 
 
@@ -133,17 +144,6 @@ def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> li
                 desc = _SPACE.sub(" ", m.group(1)).strip() if m else ""
                 found[path.stem] = TemplateInfo(path.stem, desc, path)
     return sorted(found.values(), key=lambda t: t.name)
-
-
-def make_context(profile: Profile, *, effective: dt.date, client: dict | None = None,
-                 document: str = "") -> dict[str, Any]:
-    """The values templates see: the profile as plain data, the date, the client, the jurisdiction."""
-    from .jurisdictions import context_for
-
-    data = profile.model_dump(mode="python")
-    data.pop("schema_version", None)
-    data.update(effective_date=effective, client=client, document=document, jurisdiction=context_for(profile))
-    return data
 
 
 def render_markdown(name: str, context: dict[str, Any], user_dirs: tuple[Path, ...] = (),

@@ -1,6 +1,7 @@
 """The policy linter behind ``consentgen check``.
 
-``check_profile`` renders the profile's packet to the document model, runs
+``check_profile`` renders the profile's packet (as a client gets it: key
+points first, one signature page) to the document model, runs
 every registered rule (``rules_*.py``, one function per rule), and applies the
 profile's silencing (``lint: {ignore: {L09: "reason"}}``). A rule silenced
 without a reason, or an unknown rule id, is itself an error (L00).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..api import Job, build_document, documents_for
+from ..compose import Job, compose, resolved
 from ..jurisdictions import load_pack
 from ..profiles import LoadedProfile
 from . import rules_contact, rules_packet, rules_relationship
@@ -21,8 +22,7 @@ __all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_context", "check
 
 
 def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> Context:
-    job = Job(template_dirs=template_dirs)
-    docs = {name: build_document(loaded, name, job) for name in documents_for(loaded, job)}
+    docs = resolved(compose(loaded, Job(template_dirs=template_dirs)))   # the packet, as one document
     code = loaded.profile.practice.jurisdiction
     return Context(loaded, docs, load_pack(code) if code else None)
 

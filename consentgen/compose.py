@@ -1,0 +1,230 @@
+"""One render pipeline: a profile's documents, alone or as one packet, to bytes.
+
+profile -> context -> Markdown -> Document (IR) -> resolved cross-references -> bytes.
+
+A *packet* (``render`` without ``--doc``, every ``build``) is read as one
+document: it opens with the key points, ends with the one signature page,
+and prints each shared block once (see ``context.HOMES``). Its
+cross-references name a document of the packet and, in a PDF, the page: the
+PDF backend reports where each heading landed, so a document is laid out
+after the documents it points to, and again only if a page it cites moved.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .backends import Meta, get_backend
+from .context import KEY_POINTS, SIGNATURES, PacketView, make_context
+from .document import Document, Heading, parse, refs_in, resolve_refs
+from .errors import ConsentgenError
+from .models import Profile
+from .profiles import LoadedProfile
+from .templating import list_documents, long_date, render_markdown
+
+DEFAULT_DOCS: tuple[str, ...] = ("our-relationship",)
+LAYOUT_ROUNDS = 3        # a page cited by two documents that cite each other settles in two
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything that decides the bytes of one profile's documents."""
+
+    docs: tuple[str, ...] = ()            # named documents, each on its own; empty: the profile's packet
+    formats: tuple[str, ...] = ("pdf",)
+    effective: dt.date | None = None
+    client_name: str | None = None
+    client_id: str | None = None
+    second_signer: str | None = None      # from a roster row: guardian, partner or none
+    template_dirs: tuple[Path, ...] = ()
+    page_size: str = "letter"
+
+    @property
+    def packet(self) -> bool:
+        """A job that names no documents renders the profile's packet, as one document."""
+        return not self.docs
+
+
+def effective_date(loaded: LoadedProfile, job: Job) -> dt.date:
+    return job.effective or loaded.profile.effective_date or dt.date.today()
+
+
+def documents_for(loaded: LoadedProfile, job: Job) -> tuple[str, ...]:
+    """The documents a job renders, in order: the named ones ('all': every one), or the packet.
+
+    A packet opens with the key points and ends with the signature page, wherever
+    (or whether) the profile's ``packet`` list names them.
+    """
+    if "all" in job.docs:
+        return tuple(t.name for t in list_documents(job.template_dirs, loaded.profile.language))
+    if job.docs:
+        return job.docs
+    middle = [d for d in (loaded.profile.packet or DEFAULT_DOCS) if d not in (KEY_POINTS, SIGNATURES)]
+    return (KEY_POINTS, *dict.fromkeys(middle), SIGNATURES)
+
+
+def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketView | None = None) -> Document:
+    """Render one document of a profile to the document model (on its own unless ``packet`` is given)."""
+    profile = loaded.profile
+    client = None
+    if job.client_name or job.client_id or job.second_signer:
+        client = {"name": job.client_name, "id": job.client_id, "second_signer": job.second_signer}
+    context = make_context(profile, effective=effective_date(loaded, job), client=client, document=name,
+                           packet=packet)
+    markdown = render_markdown(name, context, job.template_dirs, profile.language)
+    return parse(markdown, name, profile.language)
+
+
+def compose(loaded: LoadedProfile, job: Job) -> dict[str, Document]:
+    """Every document of a job, by name in order, with cross-references not yet resolved.
+
+    In a packet the key points and the signature page are rendered last, when
+    the other documents' titles are known.
+    """
+    names = documents_for(loaded, job)
+    if not job.packet:
+        return {name: build_document(loaded, name, job) for name in names}
+    docs: dict[str, Document] = {}
+    titles: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: n in (KEY_POINTS, SIGNATURES)):
+        docs[name] = build_document(loaded, name, job, PacketView(name, names, titles))
+        titles[name] = docs[name].title
+    return {name: docs[name] for name in names}
+
+
+# -- cross-references ---------------------------------------------------------
+
+def _heading_texts(doc: Document) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            found.setdefault(b.anchor, b.text)
+    return found
+
+
+def section_words(docs: dict[str, Document]) -> Callable[[str, str | None], str]:
+    """Cross-references by title and section, for formats without fixed pages (DOCX, checks)."""
+    headings = {name: _heading_texts(doc) for name, doc in docs.items()}
+
+    def words(name: str, anchor: str | None) -> str:
+        doc = _target(docs, name)
+        section = headings[name].get(anchor or "")
+        return f"{doc.title}, “{section}”" if section and section != doc.title else doc.title
+
+    return words
+
+
+def page_words(docs: dict[str, Document], pages: dict[str, dict[str, int]]) -> Callable[[str, str | None], str]:
+    """Cross-references by title and page, as printed in each page's footer."""
+
+    def words(name: str, anchor: str | None) -> str:
+        doc = _target(docs, name)
+        page = pages.get(name, {}).get(anchor or "", 1)
+        return f"{doc.title}, page {page}"
+
+    return words
+
+
+def _target(docs: dict[str, Document], name: str) -> Document:
+    if name not in docs:     # only a user template can get here: the built-in ones ask the packet first
+        raise ConsentgenError(f"a cross-reference names '{name}', which is not in this packet")
+    return docs[name]
+
+
+def resolved(docs: dict[str, Document]) -> dict[str, Document]:
+    """The documents with cross-references in words (title and section), for checks and DOCX."""
+    words = section_words(docs)
+    return {name: resolve_refs(doc, words) for name, doc in docs.items()}
+
+
+def _layout_order(docs: dict[str, Document]) -> list[str]:
+    """Documents before the ones that cite them; a cycle keeps packet order."""
+    cites = {name: {target for target, _ in refs_in(doc)} - {name} for name, doc in docs.items()}
+    order: list[str] = []
+    todo = list(docs)
+    while todo:
+        ready = next((n for n in todo if cites[n] <= set(order)), todo[0])
+        order.append(ready)
+        todo.remove(ready)
+    return order
+
+
+def pdf_parts(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dict[str, bytes]:
+    """Each document's PDF, cross-references carrying the page they point to."""
+    from .backends.pdf import render_with_pages
+
+    pages: dict[str, dict[str, int]] = {}
+    drawn: dict[str, Document] = {}
+    out: dict[str, bytes] = {}
+    order = _layout_order(docs)
+    for _ in range(LAYOUT_ROUNDS):
+        moved = False
+        words = page_words(docs, pages)
+        for name in order:
+            doc = resolve_refs(docs[name], words)
+            if drawn.get(name) == doc:
+                continue
+            out[name], found = render_with_pages(doc, meta(doc))
+            drawn[name] = doc
+            moved |= pages.get(name) != found
+            pages[name] = found
+            words = page_words(docs, pages)
+        if not moved:
+            break
+    return {name: out[name] for name in docs}
+
+
+# -- metadata and bytes ---------------------------------------------------------
+
+def meta_for(loaded: LoadedProfile, doc: Document, job: Job) -> Meta:
+    profile: Profile = loaded.profile
+    clinician = profile.clinician
+    author = f"{clinician.name}, {clinician.credentials}" if clinician.credentials else clinician.name
+    return Meta(
+        title=doc.title,
+        author=author,
+        practice=profile.practice.name,
+        version=f"Effective {long_date(effective_date(loaded, job))}",
+        language={"en": "en-US"}.get(profile.language, profile.language),
+        accent=profile.practice.branding.accent_color,
+        logo=logo_path(loaded),
+        page_size=job.page_size,
+    )
+
+
+def logo_path(loaded: LoadedProfile) -> Path | None:
+    """The logo, relative to the profile layer that names it."""
+    logo = loaded.profile.practice.branding.logo
+    if logo is None:
+        return None
+    where = loaded.positions.get(("practice", "branding", "logo"))
+    base = Path(where.file).parent if where else loaded.source.parent
+    path = (base / logo).resolve()
+    if not path.is_file():
+        line = f":{where.line}" if where and where.line else ""
+        file = where.file if where else str(loaded.source)
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file '{logo}'")
+    return path
+
+
+def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document],
+                     formats: tuple[str, ...]) -> dict[tuple[str, str], bytes]:
+    """Every (document, format) of composed documents, in memory."""
+    out: dict[tuple[str, str], bytes] = {}
+    meta = lambda doc: meta_for(loaded, doc, job)   # noqa: E731 - one line, used twice
+    if "pdf" in formats:
+        for name, data in pdf_parts(docs, meta).items():
+            out[(name, "pdf")] = data
+    in_words = resolved(docs)
+    for fmt in formats:
+        if fmt != "pdf":
+            for name, doc in in_words.items():
+                out[(name, fmt)] = get_backend(fmt)(doc, meta(doc))
+    return {(name, fmt): out[(name, fmt)] for name in docs for fmt in formats}
+
+
+def render_bytes(loaded: LoadedProfile, job: Job) -> dict[tuple[str, str], bytes]:
+    """Every (document, format) of a job, rendered in memory."""
+    return render_documents(loaded, job, compose(loaded, job), job.formats)
