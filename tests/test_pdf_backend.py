@@ -242,3 +242,13 @@ def test_a_heading_never_ends_a_page(lines):
     filler = "\n\n".join(f"Line {n}." for n in range(lines))
     texts = page_texts(pdf_for(f"# Title\n\n{filler}\n\n## Next section\n\n{'Text goes on. ' * 200}\n"))
     assert not texts[0].endswith("Next section")
+
+
+@pytest.mark.parametrize("markdown, heading", [
+    ("# Title\n\n## Last words\n", "Last words"),
+    ("# Title\n\n## Before a break\n\n---\n\nAfter.\n", "Before a break"),
+    ("# Title\n\n## One\n\n### Two\n", "Two"),
+])
+def test_a_heading_with_nothing_to_keep_it_company_still_renders(markdown, heading):
+    # Kept with nothing (the end, a page break), a heading once formed its group again and again, forever.
+    assert heading in " ".join(page_texts(pdf_for(markdown)))

@@ -95,6 +95,52 @@ def lone_lines(data: bytes) -> list[str]:
             for tag, per_page in lines_on.items() if len(per_page) > 1 and min(per_page.values()) < 2]
 
 
+# -- headings -----------------------------------------------------------------
+
+HEADINGS = {"Heading Next", "Heading Sub"}
+AFTER_HEADING = {
+    "paragraph": f"{text(1, 60)}",
+    "list": f"- {text(1, 30)}\n- {text(2, 12)}\n- {text(3, 20)}",
+    "ordered list": f"1. {text(1, 8)}\n2. {text(2, 30)}\n3. {text(3, 20)}",
+    "table": f"| Channel | Use |\n|---|---|\n| Phone{1} | {text(1, 14)} |\n| Email{2} | {text(2, 6)} |",
+    "callout": f"> **In an emergency{1}**\n>\n> {text(2, 24)}",
+    "heading and paragraph": f"### Heading Sub\n\n{text(1, 40)}",
+    "heading and list": f"### Heading Sub\n\n- {text(1, 20)}\n- {text(2, 20)}",
+    "fields": "```field\nsignature sig Client signature\ndate sig-date Date\n```",
+}
+
+
+def heading_document(a: int, b: int, after: str) -> str:
+    rest = "\n\n".join(text(10 + k, 35) for k in range(2))
+    return f"# Layout\n\n{filler(a, b)}\n\n## Heading Next\n\n{after}\n\n{rest}\n"
+
+
+@pytest.mark.parametrize("kind", list(AFTER_HEADING))
+def test_no_page_ends_with_a_heading(kind):
+    problems = []
+    for a, b in OFFSETS:
+        data, anchors = render_with_pages(parse(heading_document(a, b, AFTER_HEADING[kind]), "layout"), meta())
+        texts = pages(data)
+        for number, lines in enumerate(texts, start=1):
+            if lines and lines[-1] in HEADINGS:
+                problems.append(f"offset {a, b}: page {number} ends with {lines[-1]!r}")
+        drawn = next(n for n, lines in enumerate(texts, start=1) if "Heading Next" in lines)
+        if anchors["heading-next"] != drawn:
+            problems.append(f"offset {a, b}: heading drawn on page {drawn}, recorded as {anchors['heading-next']}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_heading_moved_by_keep_with_next_records_the_page_it_is_drawn_on():
+    moved = 0
+    for a, b in OFFSETS:
+        data, anchors = render_with_pages(parse(heading_document(a, b, AFTER_HEADING["list"]), "layout"), meta())
+        texts = pages(data)
+        drawn = next(n for n, lines in enumerate(texts, start=1) if "Heading Next" in lines)
+        assert anchors["heading-next"] == drawn, (a, b)
+        moved += drawn == 2 and texts[0][-1] != "Heading Next"
+    assert moved >= 3           # the offsets do push the heading over
+
+
 # -- widows and orphans ---------------------------------------------------------
 
 def flowing_document(a: int, b: int) -> str:

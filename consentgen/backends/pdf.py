@@ -24,7 +24,7 @@ from reportlab.platypus import (
     BaseDocTemplate, Flowable, Frame, KeepTogether, ListFlowable, ListItem as RLListItem,
     PageBreak as RLPageBreak, PageTemplate, Paragraph as RLParagraph, Table as RLTable,
 )
-from reportlab.platypus.doctemplate import LayoutError
+from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
 
 from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, text_units
 from ..errors import BackendError, display_path
@@ -222,10 +222,32 @@ class _Canvas(Canvas):
 
 
 class _DocTemplate(BaseDocTemplate):
-    """A document template that opens with the bookmarks panel showing."""
+    """A document template that opens with the bookmarks panel showing and keeps
+    headings with what follows them, whatever that is."""
 
     def beforeDocument(self):
         self.canv.showOutline()     # the bookmarks panel opens with the document
+
+    def handle_keepWithNext(self, flowables):
+        """Group a run of keepWithNext flowables (headings, words before a form) with the next one.
+
+        reportlab's own version leaves the next flowable out of the group when it is a
+        container (a list, or a callout kept together): the heading was then kept with
+        nothing and could end a page. Here any block may follow; KeepWithNext decides.
+        """
+        i, n = 0, len(flowables)
+        while i < n and flowables[i].getKeepWithNext() and _ktAllow(flowables[i]):
+            i += 1
+        if not i:
+            return
+        if i < n and not isinstance(flowables[i], ActionFlowable) and not getattr(flowables[i], "locChanger", 0):
+            i += 1
+        group = KeepWithNext(flowables[:i])
+        for f in group._content:
+            # Shadows the style's: the group keeps them together now. Also the last one's, when
+            # nothing may follow it (the end, a page break): grouped again, it would loop forever.
+            f.__dict__["keepWithNext"] = 0
+        flowables[:i] = [group]
 
 
 LOGO_HEIGHT, LOGO_MAX_WIDTH = 0.32 * inch, 1.4 * inch
@@ -307,7 +329,7 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
         topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM,
         title=fonts.clean(meta.title), author=fonts.clean(meta.author),
         subject=fonts.clean(meta.subject), creator="consentgen", lang=meta.language,
-        displayDocTitle=1, invariant=1, keepTogetherClass=KeepWithNext,
+        displayDocTitle=1, invariant=1,
     )
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import getAscent
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, Paragraph as RLParagraph, Table as RLTable
-from reportlab.platypus.flowables import _listWrapOn
+from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
+from reportlab.platypus.flowables import DDIndenter, _listWrapOn
 
 from ..document import Field, Run
 from . import fonts
@@ -39,10 +40,7 @@ class HeadingPara(Para):
     pages: dict[str, int] | None = None            # where drawn headings note their page: anchor -> page
 
     def split(self, availWidth, availHeight):
-        parts = super().split(availWidth, availHeight)
-        if parts and parts[0] is not self:      # only the first part is bookmarked
-            parts[0].outline, self.outline = self.outline, None
-        return parts
+        return []       # never split: half a heading is no use, and only a whole one notes its page
 
     def draw(self):
         if self.outline:
@@ -55,24 +53,54 @@ class HeadingPara(Para):
 
 
 class KeepWithNext(KeepTogether):
-    """reportlab's keepWithNext group, but text after a heading need only *start* on the page.
+    """A heading (or the words that lead into a form) kept on one page with the block after it.
 
-    Plain KeepTogether moves a heading and the whole next paragraph to a new page
-    when the paragraph does not fit, leaving half-empty pages. Here a trailing
-    paragraph, list or table counts only with its first lines; anything else
-    (a callout, form fields) must fit whole.
+    ``_DocTemplate.handle_keepWithNext`` groups each run of keepWithNext flowables
+    with the flowable after it, whatever that is. The group stays on this page only
+    if all of it but the last block fits and the last block can put its first piece
+    here: the piece it would really split off (a paragraph's first lines under its
+    widow and orphan rules, a list's first item, a table's header and first row).
+    A block that cannot split (a callout kept whole, form fields) must fit whole.
+    Otherwise the group starts the next page.
+
+    The test uses the split platypus will make itself, so a heading is never left
+    at the foot of a page by a block that then refuses to start there.
     """
-
-    FLOWING = (RLParagraph, ListFlowable, RLTable)
-    START = 40.0       # about two lines of body text
 
     def wrap(self, aW, aH):
         dims: list[tuple[float, float]] = []
         width, height = _listWrapOn(self._content, aW, self.canv, dims=dims)
-        if dims and isinstance(self._content[-1], self.FLOWING):
-            height -= max(dims[-1][1] - self.START, 0)
-        self._H, self._H0, self._wrapInfo = height, (dims[0][1] if dims else 0), (aW, aH)
+        self._H, self._dims, self._wrapInfo = height, dims, (aW, aH)
         return width, 0xFFFFFF     # as KeepTogether: always ask to be split
+
+    def split(self, aW, aH):
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        frame = getattr(self, "_frame", None)
+        content = self._content
+        if self._H <= aH or frame is None or frame._atTop or len(self._dims) != len(content):
+            return [NullActionFlowable(), *content]        # fits, or cannot do better on a new page
+        last = content[-1]
+        room = aH - (self._H - self._dims[-1][1])          # what is left for the last block
+        if _first_piece_fits(last, aW, room, self.canv):
+            return [NullActionFlowable(), *content]
+        return [FrameBreak(), *content]
+
+
+def _first_piece_fits(f: Flowable, aW: float, aH: float, canv) -> bool:
+    """Whether ``f`` can put something on the page in height ``aH``: all of it, or the
+    first piece its own split would make (a paragraph, a list, a table may split)."""
+    if aH <= 0:
+        return False
+    if isinstance(f, KeepTogether):
+        f.wrapOn(canv, aW, aH)
+        return f._H <= aH
+    if f.wrapOn(canv, aW, aH)[1] <= aH:
+        return True
+    if not isinstance(f, (RLParagraph, ListFlowable, DDIndenter, RLTable)):
+        return False        # form fields, checkboxes and the like move whole
+    parts = f.splitOn(canv, aW, aH)
+    return bool(parts) and parts[0] is not f and _first_piece_fits(parts[0], aW, aH, canv)
 
 
 class FieldRow(Flowable):
