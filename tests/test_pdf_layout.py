@@ -161,3 +161,41 @@ def test_no_paragraph_or_list_item_leaves_one_line_alone_at_a_page_break():
     for a, b in offsets(17, 19):
         problems += [f"offset {a, b}: {p}" for p in lone_lines(pdf(flowing_document(a, b)))]
     assert not problems, "\n".join(problems)
+
+
+# -- forms keep their words -----------------------------------------------------
+
+SIGN_FIELDS = "```field\nsignature client-signature Client signature\ntext client-name Printed name\ndate client-date Date\n```"
+LEAD_INS = {
+    # The words just before a form are on the form's page, at least two lines of them.
+    "heading and paragraph": f"## Heading Sign\n\n{text(90, 22)}\n\n{SIGN_FIELDS}",
+    "paragraph, then one line": f"{text(80, 40)}\n\n{text(90, 5)}.\n\n{SIGN_FIELDS}",
+    "two paragraphs": f"{text(80, 60)}\n\n{text(90, 30)}\n\n{SIGN_FIELDS}",
+    "checkbox": f"{text(90, 24)}\n\n```field\ncheckbox agree I agree.\n```\n\n{SIGN_FIELDS}",
+}
+
+
+@pytest.mark.parametrize("kind", list(LEAD_INS))
+def test_a_form_never_shares_a_page_with_only_one_line_of_text(kind):
+    problems = []
+    for a, b in offsets(13, 19):
+        data = pdf(f"# Layout\n\n{filler(a, b)}\n\n{LEAD_INS[kind]}\n")
+        found = widgets(data)
+        page = found["client-signature"][0]
+        lines = pages(data)[page - 1]
+        text_lines = [line for line in lines if tags(line)]
+        if len(text_lines) < 2 or not any(90 in tags(line) for line in text_lines):
+            problems.append(f"offset {a, b}: page {page} holds the form and {text_lines}")
+        if len({found[n][0] for n in ("client-signature", "client-name", "client-date")}) != 1:
+            problems.append(f"offset {a, b}: one signer's fields on two pages")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_signer_block_never_splits_across_pages():
+    two_signers = ("```field\nsignature a-sig Client signature\ntext a-name Printed name\ndate a-date Date\n"
+                   "signature b-sig Therapist signature\ntext b-name Printed name\ndate b-date Date\n```")
+    for a, b in OFFSETS:
+        data = pdf(f"# Layout\n\n{filler(a, b)}\n\n- {text(1, 12)}\n- {text(2, 12)}\n\n{two_signers}\n")
+        found = widgets(data)
+        for signer in "ab":
+            assert len({found[f"{signer}-{n}"][0] for n in ("sig", "name", "date")}) == 1, (a, b, signer)

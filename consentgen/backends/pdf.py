@@ -29,7 +29,7 @@ from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
 from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, text_units
 from ..errors import BackendError, display_path
 from . import Meta, fonts
-from .pdf_flowables import Checkbox, FieldRow, HeadingPara, KeepWithNext, Para
+from .pdf_flowables import Checkbox, FieldRow, HeadingPara, KeepWithNext, Para, line_count
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
@@ -172,14 +172,30 @@ def _group_fields(blocks) -> list:
     return out
 
 
+def _is_form(f: Flowable) -> bool:
+    return isinstance(f, (FieldRow, Checkbox))
+
+
+def _keep_words_with_form(story: list[Flowable], width: float) -> None:
+    """The words just before a form ("By signing below...") stay on its page.
+
+    If those words are a single line, the paragraph before them comes along too,
+    at least its last two lines, so no page holds a form and one lone line of text.
+    """
+    if not (story and isinstance(story[-1], (RLParagraph, FieldRow, Checkbox))):
+        return
+    story[-1].keepWithNext = 1
+    if type(story[-1]) is Para and len(story) > 1 and type(story[-2]) is Para \
+            and line_count(story[-1], width) < 2:
+        story[-2].keepWithNext, story[-2].keep_tail = 1, True
+
+
 def _flowables(blocks, ctx: _Ctx) -> list[Flowable]:
     story: list[Flowable] = []
     for b in _group_fields(blocks):
         flowables = _RENDERERS[type(b)](b, ctx)
-        # A form stays on the page of the words just before it ("By signing below...").
-        if flowables and isinstance(flowables[0], (FieldRow, Checkbox)) and story \
-                and isinstance(story[-1], (RLParagraph, FieldRow, Checkbox)):
-            story[-1].keepWithNext = 1
+        if flowables and _is_form(flowables[0]):
+            _keep_words_with_form(story, ctx.width)
         story.extend(flowables)
     return story
 

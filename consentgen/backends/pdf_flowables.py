@@ -61,7 +61,9 @@ class KeepWithNext(KeepTogether):
     here: the piece it would really split off (a paragraph's first lines under its
     widow and orphan rules, a list's first item, a table's header and first row).
     A block that cannot split (a callout kept whole, form fields) must fit whole.
-    Otherwise the group starts the next page.
+    Otherwise the group starts the next page, except that a paragraph marked
+    ``keep_tail`` (text before a one-line lead-in to a form) leaves its head on
+    this page and takes only its last lines along.
 
     The test uses the split platypus will make itself, so a heading is never left
     at the foot of a page by a block that then refuses to start there.
@@ -84,6 +86,12 @@ class KeepWithNext(KeepTogether):
         room = aH - (self._H - self._dims[-1][1])          # what is left for the last block
         if _first_piece_fits(last, aW, room, self.canv):
             return [NullActionFlowable(), *content]
+        for i, f in enumerate(content[:-1]):
+            if getattr(f, "keep_tail", False):
+                before = _listWrapOn(content[:i + 1], aW, self.canv)[1] - self._dims[i][1]
+                parts = _split_keeping_tail(f, aW, aH - before)
+                if parts:
+                    return [*content[:i], parts[0], FrameBreak(), parts[1], *content[i + 1:]]
         return [FrameBreak(), *content]
 
 
@@ -103,10 +111,31 @@ def _first_piece_fits(f: Flowable, aW: float, aH: float, canv) -> bool:
     return bool(parts) and parts[0] is not f and _first_piece_fits(parts[0], aW, aH, canv)
 
 
+def _split_keeping_tail(f: Flowable, aW: float, aH: float) -> list[Flowable] | None:
+    """``f`` (a paragraph) split into as much as fits in ``aH`` and a tail of at least two lines."""
+    if not isinstance(f, RLParagraph) or isinstance(f, HeadingPara):
+        return None
+    f.wrap(aW, aH)
+    leading = f.style.leading
+    keep = min(int(aH / leading), len(f.blPara.lines) - 2)
+    if keep < 2:
+        return None
+    parts = f.split(aW, keep * leading + 0.01)
+    return parts if len(parts) == 2 else None
+
+
+def line_count(para: RLParagraph, width: float) -> int:
+    """How many lines ``para`` takes at ``width`` (a Para remembers the wrap)."""
+    para.wrap(width, 1e6)
+    return len(para.blPara.lines)
+
+
 class FieldRow(Flowable):
     """Line fields (signature, initials, date, text) side by side, each labelled underneath.
 
     A signature or text field starts a new line, so each signer's fields stay together.
+    A row moves to the next page whole; only one taller than a page splits, and then
+    between signers (before a signature line) where it can.
     """
 
     LINE_GAP = 16
@@ -141,6 +170,9 @@ class FieldRow(Flowable):
         return self.width, self.height
 
     def split(self, availWidth, availHeight):
+        frame = getattr(self, "_frame", None)
+        if frame is not None and not frame._atTop:
+            return []           # a new page has room for all of it
         lines, used, fit = self._layout(availWidth), 0.0, 0
         for line in lines:
             used += self._line_height(line) + (self.LINE_GAP if fit else 0)
@@ -149,6 +181,7 @@ class FieldRow(Flowable):
             fit += 1
         if fit in (0, len(lines)):
             return []
+        fit = max((i for i in range(1, fit + 1) if lines[i][0][0].kind == "signature"), default=fit)
         first = [item[0] for line in lines[:fit] for item in line]
         return [FieldRow(first, self.styles), FieldRow(self.fields[len(first):], self.styles)]
 
