@@ -199,3 +199,67 @@ def test_a_signer_block_never_splits_across_pages():
         found = widgets(data)
         for signer in "ab":
             assert len({found[f"{signer}-{n}"][0] for n in ("sig", "name", "date")}) == 1, (a, b, signer)
+
+
+# -- form fields in tables ------------------------------------------------------
+
+DOCUMENTS = ["Informed Consent for Therapy", "Our Relationship", "Fees and Cancellations",
+             "Contact Between Sessions", "Social Media and Online", "Telehealth Consent"]
+
+
+def signature_page(a: int, b: int, rows: list[str]) -> str:
+    table = "\n".join(f"| {title} | `field initials initials-{n} Initials: {title}` |" for n, title in enumerate(rows))
+    return (f"# Layout\n\n{filler(a, b)}\n\nPut your initials by each paper.\n\n"
+            f"| Document | Your initials |\n|---|---|\n{table}\n\n{text(900, 30)}\n")
+
+
+def word_boxes(data: bytes) -> list[list[tuple[str, float, float]]]:
+    """Each page's words with their vertical extent in PDF points from the bottom (yMin, yMax)."""
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    result = []
+    for page in re.findall(r"<page width=\"[\d.]+\" height=\"([\d.]+)\">(.*?)</page>", out, re.S):
+        height = float(page[0])
+        result.append([(w, height - float(y1), height - float(y0)) for y0, y1, w in
+                       re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">(.*?)</word>',
+                                  page[1])])
+    return result
+
+
+def test_a_field_in_a_table_is_a_fillable_widget_in_its_row():
+    data = pdf(signature_page(1, 3, DOCUMENTS))
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    fields = reader.get_fields()
+    boxes = word_boxes(data)
+    found = widgets(data)
+    for n, title in enumerate(DOCUMENTS):
+        name = f"initials-{n}"
+        page, kind, (x0, y0, x1, y1) = found[name]
+        assert kind == "/Tx" and fields[name]["/TU"] == f"Initials: {title}"
+        assert x1 - x0 == pytest.approx(72) and y1 - y0 == pytest.approx(22)
+        # Beside the first word of its row's document title, and right of it.
+        first = title.split()[0]
+        row = [(low, high) for word, low, high in boxes[page - 1] if word == first]
+        assert any(low < y1 and high > y0 for low, high in row), (title, row, (y0, y1))
+        assert x0 > 72 + 150
+    assert "Initials:" not in " ".join(" ".join(lines) for lines in pages(data))   # labels are tooltips only
+
+
+def test_a_table_with_fields_repeats_its_header_and_never_splits_a_row():
+    rows = [f"{DOCUMENTS[k % len(DOCUMENTS)]} {text(k + 1, 9 + k % 3 * 8)}" for k in range(26)]
+    for a, b in [(1, 3), (2, 5), (3, 8), (1, 12)]:
+        data = pdf(signature_page(a, b, rows))
+        texts = pages(data)
+        found = widgets(data)
+        table_pages = {found[f"initials-{n}"][0] for n in range(len(rows))}
+        assert len(table_pages) >= 2
+        for page in table_pages:
+            assert any(line.startswith("Document") and "Your initials" in line for line in texts[page - 1]), page
+        for n in range(len(rows)):
+            on = {p for p, lines in enumerate(texts, start=1) for line in lines if n + 1 in tags(line)}
+            assert on == {found[f"initials-{n}"][0]}, (a, b, n, on)
+
+
+def test_layout_output_is_byte_identical():
+    markdown = signature_page(2, 5, DOCUMENTS) + "\n" + heading_document(2, 20, AFTER_HEADING["list"])
+    markdown = markdown.replace("# Layout", "## Layout again", 1).replace("## Layout again", "# Layout", 1)
+    assert pdf(markdown) == pdf(markdown)

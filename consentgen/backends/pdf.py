@@ -26,10 +26,12 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
 
-from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, text_units
+from ..document import (
+    Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, cell_text, text_units,
+)
 from ..errors import BackendError, display_path
 from . import Meta, fonts
-from .pdf_flowables import Checkbox, FieldRow, HeadingPara, KeepWithNext, Para, line_count
+from .pdf_flowables import Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, line_count
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
@@ -100,23 +102,45 @@ def _list(b: List, ctx: _Ctx) -> list[Flowable]:
     return [ListFlowable(items, bulletType="bullet", start="•–•"[ctx.depth % 3], **common)]
 
 
+CELL_PAD = 7     # left and right padding of a table cell
+
+
 def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     rows = [b.header, *b.rows]
     ncols = max(len(r) for r in rows)
     rows = [tuple(r) + ((),) * (ncols - len(r)) for r in rows]
-    # Columns share the width by how much text they hold (within limits).
-    weights = [min(max(max(len("".join(x.text for x in r[c])) for r in rows), 6), 40) for c in range(ncols)]
-    widths = [ctx.width * w / sum(weights) for w in weights]
     head, cell = ctx.styles.cell_head, ctx.styles.cell
     cells = [[Para(ctx.markup(c, bold=True), head) for c in rows[0]]]
-    cells += [[Para(ctx.markup(c), cell) for c in row] for row in rows[1:]]
-    table = RLTable(cells, colWidths=widths, repeatRows=1, hAlign="LEFT", spaceBefore=4, spaceAfter=14, style=[
+    cells += [[FieldCell(c, ctx.styles) if isinstance(c, Field) else Para(ctx.markup(c), cell) for c in row]
+              for row in rows[1:]]
+    # A column of form fields is as wide as its fields and its header; the other
+    # columns share the rest by how much text they hold (within limits).
+    fixed: dict[int, float] = {}
+    for c in range(ncols):
+        fields = [row[c] for row in cells[1:] if isinstance(row[c], FieldCell)]
+        if fields:
+            header = stringWidth(fonts.clean(cell_text(rows[0][c])), fonts.BOLD, head.fontSize)
+            fixed[c] = min(max(max(f.natural_width() for f in fields), header) + 2 * CELL_PAD, ctx.width / 2)
+    if sum(fixed.values()) > ctx.width * 0.8:       # many field columns: they shrink, their fields too
+        fixed = {c: w * ctx.width * 0.8 / sum(fixed.values()) for c, w in fixed.items()}
+    weights = [min(max(max(len(cell_text(r[c])) for r in rows), 6), 40) for c in range(ncols)]
+    free = ctx.width - sum(fixed.values())
+    flowing = sum(w for c, w in enumerate(weights) if c not in fixed) or 1
+    widths = [fixed[c] if c in fixed else free * w / flowing for c, w in enumerate(weights)]
+    style = [
         ("BACKGROUND", (0, 0), (-1, 0), tint(ctx.styles.accent, 0.14)),
         ("GRID", (0, 0), (-1, -1), 0.5, RULE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ])
+    ]
+    # A row with a field: its text sits level with the field's middle.
+    style += [("VALIGN", (0, r), (-1, r), "MIDDLE")
+              for r, row in enumerate(cells) if any(isinstance(c, FieldCell) for c in row)]
+    # Rows never split across pages (splitInRow=0), and the header row repeats on each page.
+    table = RLTable(cells, colWidths=widths, repeatRows=1, splitInRow=0, hAlign="LEFT", spaceBefore=4,
+                    spaceAfter=14, style=style)
+    table.has_fields = bool(fixed)
     return [table]
 
 
@@ -173,7 +197,7 @@ def _group_fields(blocks) -> list:
 
 
 def _is_form(f: Flowable) -> bool:
-    return isinstance(f, (FieldRow, Checkbox))
+    return isinstance(f, (FieldRow, Checkbox)) or getattr(f, "has_fields", False)
 
 
 def _keep_words_with_form(story: list[Flowable], width: float) -> None:

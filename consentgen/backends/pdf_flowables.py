@@ -130,6 +130,29 @@ def line_count(para: RLParagraph, width: float) -> int:
     return len(para.blPara.lines)
 
 
+def draw_line_field(canv, field: Field, x: float, y: float, width: float, styles: Styles) -> None:
+    """A fillable text field on its underline, bottom left at (x, y); the label is its tooltip.
+
+    The caller sets the underline's colour and width (MUTED, 0.8).
+    """
+    canv.acroForm.textfieldRelative(
+        name=field.name, tooltip=fonts.clean(field.label), x=x, y=y, width=width, height=FIELD_HEIGHT,
+        value="", fontName="Helvetica", fontSize=11, maxlen=0,
+        borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
+        fillColor=tint(styles.accent, 0.06), textColor=INK,
+    )
+    canv.line(x, y, x + width, y)
+
+
+def draw_checkbox(canv, field: Field, x: float, y: float) -> None:
+    """A fillable checkbox, bottom left at (x, y); the label is its tooltip."""
+    canv.acroForm.checkboxRelative(
+        name=field.name, tooltip=fonts.clean(field.label), x=x, y=y,
+        size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
+        fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
+    )
+
+
 class FieldRow(Flowable):
     """Line fields (signature, initials, date, text) side by side, each labelled underneath.
 
@@ -192,13 +215,7 @@ class FieldRow(Flowable):
         for line in self._lines:
             bottom = top - FIELD_HEIGHT
             for f, x, w, label, lh in line:
-                canv.acroForm.textfieldRelative(
-                    name=f.name, tooltip=fonts.clean(f.label), x=x, y=bottom, width=w, height=FIELD_HEIGHT,
-                    value="", fontName="Helvetica", fontSize=11, maxlen=0,
-                    borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
-                    fillColor=tint(self.styles.accent, 0.06), textColor=INK,
-                )
-                canv.line(x, bottom, x + w, bottom)
+                draw_line_field(canv, f, x, bottom, w, self.styles)
                 label.drawOn(canv, x, bottom - 4 - lh)
             top -= self._line_height(line) + self.LINE_GAP
 
@@ -220,11 +237,38 @@ class Checkbox(Flowable):
     def draw(self):
         style = self.styles.item
         baseline = self.height - getAscent(style.fontName, style.fontSize)   # of the label's first line
-        self.canv.acroForm.checkboxRelative(
-            name=self.field.name, tooltip=fonts.clean(self.field.label), x=0, y=baseline - 2.8,
-            size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
-            fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
-        )
+        draw_checkbox(self.canv, self.field, 0, baseline - 2.8)
         self.label.drawOn(self.canv, CHECKBOX + 9, self.height - self.label.height)
+
+
+class FieldCell(Flowable):
+    """A form field alone in a table cell, such as the initials beside each document.
+
+    No label is drawn (the column header says what goes there); the label is the
+    field's tooltip. The *Relative acroForm calls place the field where the table
+    draws the cell.
+    """
+
+    def __init__(self, field: Field, styles: Styles):
+        super().__init__()
+        self.field, self.styles = field, styles
+
+    def natural_width(self) -> float:
+        return CHECKBOX if self.field.kind == "checkbox" else FIELD_WIDTH[self.field.kind]
+
+    def wrap(self, availWidth, availHeight):
+        if self.field.kind == "checkbox":
+            self.width = self.height = CHECKBOX
+        else:
+            self.width, self.height = min(FIELD_WIDTH[self.field.kind], availWidth), FIELD_HEIGHT
+        return self.width, self.height
+
+    def draw(self):
+        if self.field.kind == "checkbox":
+            draw_checkbox(self.canv, self.field, 0, 0)
+            return
+        self.canv.setStrokeColor(MUTED)
+        self.canv.setLineWidth(0.8)
+        draw_line_field(self.canv, self.field, 0, 0, self.width, self.styles)
 
 
