@@ -105,22 +105,30 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> Sandboxe
         lstrip_blocks=True,
     )
     env.filters.pop("safe", None)  # nothing a profile says may become markup
-    env.globals["title_of"] = functools.partial(_title_of, env)
-    env.filters.update(long_date=long_date, join_and=join_and, money=money, stop=stop, upper_first=upper_first, state=state_name)
-    env.globals.update(field=field, field_cell=field_cell, plural=plural)
+    env.filters.update(long_date=long_date, join_and=join_and, money=money, stop=stop, upper_first=upper_first,
+                       state=state_name)
+    env.globals.update(field=field, field_cell=field_cell, plural=plural, title_of=title_of)
     return env
 
 
 _TITLE = re.compile(r"^# (.+)$", re.M)
 
 
-def _title_of(env: SandboxedEnvironment, name: str) -> str:
-    """A document's title, read from its template's first '# ' line (for lists of documents)."""
+@jinja2.pass_context
+def title_of(context: jinja2.runtime.Context, name: str) -> str:
+    """Another document's title, worked out with this document's values (for lists of documents).
+
+    A template's ``title`` block is rendered (it may depend on the profile,
+    like the telehealth form's); else its first '# ' line is read.
+    """
+    env = context.environment
     try:
-        source = env.loader.get_source(env, f"{name}.md")[0]
-    except jinja2.TemplateNotFound:
+        template = env.get_template(f"{name}.md")
+    except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
         return name
-    m = _TITLE.search(source)
+    if "title" in template.blocks:
+        return "".join(template.blocks["title"](template.new_context(context.get_all()))).strip() or name
+    m = _TITLE.search(env.loader.get_source(env, f"{name}.md")[0])
     return m.group(1).strip() if m and "{" not in m.group(1) else name
 
 

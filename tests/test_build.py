@@ -168,7 +168,7 @@ def test_incremental_rebuilds_only_what_changed(cli, practice, tmp_path):
     wren = practice / "clinicians" / "wren-kowalski.yaml"
     wren.write_text(wren.read_text().replace("notice: 4 weeks", "notice: 5 weeks"))
     edited = cli("build", practice, "-o", out, "--format", "pdf", "-q")
-    assert edited.stdout.startswith("built 1 packets (4 files), skipped 2 unchanged")
+    assert edited.stdout.startswith("built 1 packet (4 files), skipped 2 unchanged")
     changed = {p for p in out.rglob("*.pdf") if p.stat().st_mtime_ns != mtimes[p]}
     assert changed == set((out / "wren-kowalski").glob("*.pdf"))
     assert "at least 5 weeks ahead" in pdf_text(out / "wren-kowalski" / "breaks.pdf")

@@ -174,15 +174,17 @@ def _has_location_plan(doc: Document) -> bool:
     return any(_LOCATION.search(u) and _DANGER.search(u) for u in text_units(doc.blocks))
 
 
-@rule("L04", "error", "Breaks with no covering clinician (warning if the cover is the therapist)",
+@rule("L04", "error", "Breaks with no covering clinician or service (warning if the cover is the therapist)",
       "Name a colleague in policies.breaks.coverage (name, credentials, phone) who agrees to cover while you "
-      "are away.")
+      "are away; a solo therapist with no colleague names a service instead, in policies.breaks.coverage_service.")
 def break_coverage(ctx: Context) -> Iterable[Hit]:
     profile = ctx.profile
     cover = profile.policies.breaks.coverage
-    if cover is None:
-        yield Hit("no clinician covers for you during breaks (policies.breaks.coverage is empty)",
-                  key="policies.breaks.coverage")
+    if cover is None and profile.policies.breaks.coverage_service is None:
+        yield Hit("no clinician or service covers for you during breaks (policies.breaks.coverage and "
+                  "coverage_service are empty)", key="policies.breaks.coverage")
+    elif cover is None:
+        return
     elif _same_name(cover.name, profile.clinician.name):
         yield Hit(f"the covering clinician is you ({cover.name}); clients need someone else while you are away",
                   key="policies.breaks.coverage.name", severity="warning")

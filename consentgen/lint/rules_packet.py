@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..document import Callout, Document, List, Paragraph, Table, plain, plain_text
+from ..document import Callout, Document, List, Paragraph, Table, cell_text, plain, plain_text
 from ..errors import Where
 from ..jurisdictions import missing_required
 from ..templating import money
@@ -158,7 +158,7 @@ class _Reader:
     def table(self, table: Table) -> None:
         header = " ".join(plain(cell) for cell in table.header).lower()
         for i, row in enumerate(table.rows):
-            cells = [readability.squash(plain(cell)) for cell in row]
+            cells = [readability.squash(cell_text(cell)) for cell in row]
             line = table.line + 2 + i                  # a table row is one line, after the header and its rule
             if not cells:
                 continue

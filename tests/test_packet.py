@@ -1,0 +1,231 @@
+"""The packet as a client reads it: every example clinician's combined PDF,
+read back as text, answers the client's questions with that profile's own
+values, says each thing once, signs once, and lays out cleanly."""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from consentgen.build import BuildOptions, build
+from consentgen.compose import Job, compose
+from consentgen.document import Callout, Heading, List
+from consentgen.packet import Settings
+from consentgen.profiles import load_profile
+from consentgen.views import break_plan, channel_views, fee_plan
+
+from .conftest import ROOT
+from .readback import squash
+
+PRACTICES = sorted(p for p in (ROOT / "profiles").glob("example-*") if p.is_dir())
+CLINICIANS = sorted((ROOT / "profiles").glob("example-*/clinicians/*.yaml"))
+CRISIS_TITLE = "In a crisis, do not wait for me"
+
+
+@cache
+def _built(tmp_root: str) -> dict[str, Path]:
+    """Build every example practice once (PDF, combined): clinician file -> its packet folder."""
+    out: dict[str, Path] = {}
+    for practice in PRACTICES:
+        folder = Path(tmp_root) / practice.name
+        report = build(practice, folder, BuildOptions(settings=Settings(formats=("pdf",), combined=True), jobs=1))
+        assert not report.failures, report.failures
+        for clinician in sorted((practice / "clinicians").glob("*.yaml")):
+            out[str(clinician)] = folder / clinician.stem
+    return out
+
+
+@pytest.fixture(scope="module")
+def packets(tmp_path_factory) -> dict[str, Path]:
+    return _built(str(tmp_path_factory.mktemp("packets")))
+
+
+@dataclass(frozen=True)
+class Page:
+    document: str
+    number: int          # within its document, as its footer prints it
+    last: bool           # the document's last page
+    lines: tuple[str, ...]   # body text lines, header and footer left out
+
+
+def pages_of(folder: Path) -> list[Page]:
+    """The combined packet's pages, each with its document (from the page labels) and body lines."""
+    reader = PdfReader(io.BytesIO((folder / "packet.pdf").read_bytes()))
+    labels = reader.page_labels
+    found = []
+    for i, page in enumerate(reader.pages):
+        doc, _, number = labels[i].rpartition("-")
+        lines = [ln.strip() for ln in (page.extract_text() or "").splitlines() if ln.strip()]
+        found.append((doc, int(number), _body(lines)))
+    out = []
+    for i, (doc, number, lines) in enumerate(found):
+        last = i + 1 == len(found) or found[i + 1][0] != doc
+        out.append(Page(doc, number, last, tuple(lines)))
+    return out
+
+
+_FOOTER = re.compile(r"^Effective \w+ \d+, \d{4}\s*Page \d+ of \d+$|^Page \d+ of \d+$|^Effective \w+ \d+, \d{4}$")
+
+
+def _body(lines: list[str]) -> list[str]:
+    """Lines without the running header (practice, title: the first line) and footer."""
+    body = lines[1:] if lines else []
+    return [ln for ln in body if not _FOOTER.match(ln)]
+
+
+def packet_text(folder: Path) -> str:
+    return squash(" ".join(" ".join(p.lines) for p in pages_of(folder)))
+
+
+# -- every client question, answered with the profile's own value ---------------------------------
+
+def _answers(path: Path) -> dict[str, str]:
+    """What the packet must say for this clinician: question -> the profile's value, as printed."""
+    profile = load_profile(path).profile
+    b, fp = break_plan(profile), fee_plan(profile)
+    channels = {c.key: c for c in channel_views(profile)}
+    found = {"988": "988", "911": "911", "never romantic or sexual": "never"}
+    cover = b.coverage or b.service
+    assert cover is not None, f"{path.name}: an example must name who covers a break"
+    found["coverage name"] = cover.name
+    if cover.phone:
+        found["coverage phone"] = cover.phone
+    found["reply after a break"] = b.answer_after_return or ""
+    found["no-show fee"] = fp.missed_fee or "no fee"
+    found["session fee"] = fp.session.fee if fp.session else ""
+    found["inactivity days"] = profile.policies.termination.inactive_after or ""
+    call = channels.get("phone") or next(iter(channels.values()), None)
+    if call is not None:
+        found["cost of contact"] = call.cost
+    if "text" in channels:
+        found["number that takes texts"] = channels["text"].address or ""
+    if profile.policies.therapy.sees_minors and profile.policies.therapy.minors_from_age:
+        found["youngest age seen"] = f"from the age of {profile.policies.therapy.minors_from_age}"
+    if b.leaving_notice:
+        found["notice if I leave"] = b.leaving_notice
+    return {q: v for q, v in found.items() if v}
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_the_packet_answers_every_client_question_with_the_profiles_own_value(path, packets):
+    text = packet_text(packets[str(path)])
+    missing = {q: v for q, v in _answers(path).items() if v not in text}
+    assert not missing, f"{path.stem}'s packet never says: {missing}"
+
+
+def test_there_are_at_least_twelve_example_clinicians_and_one_sees_clients_by_video_only():
+    assert len(CLINICIANS) >= 12
+    assert any(load_profile(p).profile.policies.telehealth.in_person is False for p in CLINICIANS)
+
+
+# -- one packet, read once ---------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_each_sentence_of_eight_words_or_more_appears_once(path, packets):
+    seen: dict[str, int] = {}
+    for s in sentences(packet_text(packets[str(path)])):
+        if len(s.split()) >= 8:
+            seen[s] = seen.get(s, 0) + 1
+    assert {s: n for s, n in seen.items() if n > 1} == {}
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_the_crisis_box_is_printed_once_and_the_key_points_open_the_packet(path, packets):
+    docs = compose(load_profile(path), Job())
+    boxes = [b for d in docs.values() for b in d.blocks if isinstance(b, Callout) and b.title == CRISIS_TITLE]
+    assert len(boxes) == 1
+    assert list(docs)[0] == "key-points" and list(docs)[-1] == "acknowledgement"
+    assert packet_text(packets[str(path)]).count(CRISIS_TITLE) == 1
+
+
+def _signers(path: Path) -> set[str]:
+    profile = load_profile(path).profile
+    signers = {"client"}
+    second = profile.policies.signers.second_signer
+    if second == "guardian" and profile.policies.therapy.sees_minors:
+        signers.add("guardian")
+    if second == "partner":
+        signers.add("partner")
+    if profile.policies.signers.therapist_signs:
+        signers.add("therapist")
+    return signers
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_one_signature_field_per_signer_and_all_on_the_signature_page(path, packets):
+    reader = PdfReader(io.BytesIO((packets[str(path)] / "packet.pdf").read_bytes()))
+    names = [name for name in reader.get_fields() or {} if name.endswith("signature")]
+    assert sorted(names) == sorted(f"acknowledgement.{s}-signature" for s in _signers(path))
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_no_thin_pages_and_no_heading_at_the_foot_of_a_page(path, packets):
+    headings = {b.text for d in compose(load_profile(path), Job()).values() for b in d.blocks
+                if isinstance(b, Heading)}
+    for page in pages_of(packets[str(path)]):
+        where = f"{page.document} page {page.number}"
+        if not page.last:
+            assert len(page.lines) >= 5, f"{where} holds only {list(page.lines)}"
+            assert page.lines and page.lines[-1] not in headings, f"{where} ends with the heading {page.lines[-1]!r}"
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_the_key_points_fit_one_page_and_cite_the_right_pages(path, packets):
+    pages = pages_of(packets[str(path)])
+    assert [p.number for p in pages if p.document == "key-points"] == [1]
+    text = " ".join(pages[0].lines)
+    by_doc: dict[str, list[Page]] = {}
+    for p in pages:
+        by_doc.setdefault(p.document, []).append(p)
+    docs = compose(load_profile(path), Job())
+    titles = {d.title: name for name, d in docs.items()}
+    cited = re.findall(r"\(([^()]+?), page (\d+)\)", squash(text))
+    assert cited, "the key points say where the details are"
+    for title, page in cited:
+        assert title in titles, f"the key points cite {title!r}, which is not in the packet"
+        assert int(page) <= len(by_doc[titles[title]])
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_the_packet_names_no_document_it_does_not_hold(path):
+    docs = compose(load_profile(path), Job())
+    held = {d.title for d in docs.values()}
+    from consentgen.templating import list_documents
+
+    others = {t.name for t in list_documents()} - set(docs)
+    text = " ".join(b.text for d in docs.values() for b in d.blocks if hasattr(b, "text"))
+    for name in others:
+        doc_title = compose(load_profile(path), Job(docs=(name,)))[name].title
+        if doc_title not in held:
+            assert f"“{doc_title}”" not in text and f'"{doc_title}"' not in text
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_a_packet_is_shorter_than_the_documents_read_one_by_one(path):
+    """Inside a packet nothing repeats; on its own each document keeps its crisis box and signature."""
+    loaded = load_profile(path)
+    packet = compose(loaded, Job())
+    alone = {name: compose(loaded, Job(docs=(name,)))[name] for name in packet if name != "key-points"}
+
+    def crisis(blocks):
+        return sum(1 for b in blocks if isinstance(b, Callout) and b.title == CRISIS_TITLE)
+
+    assert sum(crisis(d.blocks) for d in packet.values()) == 1
+    standalone_boxes = [n for n, d in alone.items() if crisis(d.blocks)]
+    assert len(standalone_boxes) >= 2, "documents on their own keep their own crisis box"
+    for name, doc in alone.items():
+        if name != "acknowledgement":
+            assert doc.fields, f"{name} on its own signs for itself"
+            assert not [f for f in packet[name].fields if f.kind == "signature"], f"{name} in a packet signs nowhere"
