@@ -92,6 +92,7 @@ class ContactPlan:
     unused: tuple[str, ...]                      # plain names of channels not used
     hours: str | None
     open_messages: tuple[str, ...]               # message channels that are not private, plain names
+    secure: tuple[str, ...]                      # channels that are private, plain names
     phone_open: bool                             # phone or video calls in use and not private
     checkins: bool
     reply_groups: tuple[tuple[str, tuple[str, ...]], ...]   # (reply time, ("by phone", "by text message"))
@@ -115,6 +116,7 @@ def contact_plan(profile: Profile) -> ContactPlan:
         unused=tuple(labels.CHANNEL_PLAIN[k] for k in labels.CHANNELS if getattr(chans, k).use == "none"),
         hours=profile.policies.contact.hours,
         open_messages=tuple(c.plain for c in used if not c.private and c.key not in ("phone", "video")),
+        secure=tuple(c.plain for c in used if c.private),
         phone_open=any(not c.private and c.key in ("phone", "video") for c in used),
         checkins=any(c.use == "check-ins" for c in used),
         reply_groups=tuple((reply, tuple(by)) for reply, by in groups.items()),

@@ -17,6 +17,7 @@ CLIENTS = {"c-1001": ("ana-nunez", "Quinn Avery"), "c-1002": ("samuel-okafor", "
 
 
 BOUNDARY_PACKET = "packet: [our-relationship, contact, breaks, ending-therapy]"
+PER_PACKET = 6      # those four, opened by the key points and closed by the signature page
 
 
 @pytest.fixture
@@ -54,15 +55,20 @@ def test_build_renders_each_clinicians_packet_in_order(cli, practice, tmp_path):
     out = tmp_path / "dist"
     result = cli("build", practice, "-o", out, "--format", "pdf", "--combined", "--jobs", "2")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("built 3 packets (13 files), skipped 0 unchanged, failed 0")
+    assert result.stdout.startswith("built 3 packets (19 files), skipped 0 unchanged, failed 0")
     found = records(out)
     assert sorted(p for p in found if p.startswith("wren-kowalski/")) == [
-        "wren-kowalski/contact.pdf", "wren-kowalski/ending-therapy.pdf", "wren-kowalski/packet.pdf"]
-    # The practice's packet order, and the clinician's own override, decide the combined PDF's order.
+        "wren-kowalski/acknowledgement.pdf", "wren-kowalski/contact.pdf", "wren-kowalski/ending-therapy.pdf",
+        "wren-kowalski/key-points.pdf", "wren-kowalski/packet.pdf"]
+    # The practice's packet order, and the clinician's own override, decide the combined PDF's order,
+    # between the key points and the signature page.
     assert outline_titles(out / "ana-nunez" / "packet.pdf") == [
-        "Our Relationship: What to Expect", "Contact Between Sessions", "Breaks and Time Away", "How Therapy Ends"]
-    assert outline_titles(out / "wren-kowalski" / "packet.pdf") == ["How Therapy Ends", "Contact Between Sessions"]
-    parts = [found[f"ana-nunez/{d}.pdf"].pages for d in ("our-relationship", "contact", "breaks", "ending-therapy")]
+        "Key Points", "Our Relationship: What to Expect", "Contact Between Sessions", "Breaks and Time Away",
+        "How Therapy Ends", "Signatures"]
+    assert outline_titles(out / "wren-kowalski" / "packet.pdf") == [
+        "Key Points", "How Therapy Ends", "Contact Between Sessions", "Signatures"]
+    parts = [found[f"ana-nunez/{d}.pdf"].pages
+             for d in ("key-points", "our-relationship", "contact", "breaks", "ending-therapy", "acknowledgement")]
     assert found["ana-nunez/packet.pdf"].pages == sum(parts) == len(pikepdf.open(out / "ana-nunez" / "packet.pdf").pages)
 
 
@@ -87,10 +93,10 @@ def test_roster_builds_personal_packets_and_keeps_names_private(cli, practice, t
     assert result.exit_code == 0, result.output
     for client_id, (clinician, name) in CLIENTS.items():
         folder = out / clinician / client_id
-        assert name in pdf_text(folder / "contact.pdf")
+        assert name in pdf_text(folder / "key-points.pdf")       # a packet names its client once, up front
         assert name in pdf_text(folder / "packet.pdf")
         others = [n for c, (_, n) in CLIENTS.items() if c != client_id]
-        assert not any(n in pdf_text(folder / "contact.pdf") for n in others)
+        assert not any(n in pdf_text(folder / "packet.pdf") for n in others)
     everything_but_documents = [result.stdout, result.stderr, (out / "manifest.json").read_text()]
     everything_but_documents += [str(p.relative_to(out)) for p in out.rglob("*")]
     everything_but_documents += [p.read_bytes().decode("latin-1") for p in (out / ".consentgen").rglob("*") if p.is_file()]
@@ -168,13 +174,13 @@ def test_incremental_rebuilds_only_what_changed(cli, practice, tmp_path):
     wren = practice / "clinicians" / "wren-kowalski.yaml"
     wren.write_text(wren.read_text().replace("notice: 4 weeks", "notice: 5 weeks"))
     edited = cli("build", practice, "-o", out, "--format", "pdf", "-q")
-    assert edited.stdout.startswith("built 1 packet (4 files), skipped 2 unchanged")
+    assert edited.stdout.startswith(f"built 1 packet ({PER_PACKET} files), skipped 2 unchanged")
     changed = {p for p in out.rglob("*.pdf") if p.stat().st_mtime_ns != mtimes[p]}
     assert changed == set((out / "wren-kowalski").glob("*.pdf"))
     assert "at least 5 weeks ahead" in pdf_text(out / "wren-kowalski" / "breaks.pdf")
 
     forced = cli("build", practice, "-o", out, "--format", "pdf", "-q", "--force")
-    assert forced.stdout.startswith("built 3 packets (12 files), skipped 0 unchanged")
+    assert forced.stdout.startswith(f"built 3 packets ({3 * PER_PACKET} files), skipped 0 unchanged")
 
 
 def test_editing_a_shared_template_rebuilds_everyone_using_it(cli, practice, tmp_path):
@@ -193,7 +199,7 @@ def test_verify_catches_a_changed_byte_and_a_missing_file(cli, practice, tmp_pat
     out = tmp_path / "dist"
     cli("build", practice, "-o", out, "--format", "docx", "-q")
     ok = cli("verify", out)
-    assert ok.exit_code == 0 and ok.stdout.strip() == "12 files match the manifest"
+    assert ok.exit_code == 0 and ok.stdout.strip() == f"{3 * PER_PACKET} files match the manifest"
     target = out / "ana-nunez" / "contact.docx"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -215,7 +221,7 @@ def test_hostile_clinician_names_stay_inside_out(cli, practice, tmp_path):
     produced = [p.resolve() for p in tmp_path.rglob("*.pdf")]
     assert produced and all(p.is_relative_to(out.resolve()) for p in produced)
     assert (out / "2f-2fevil").is_dir() and (out / "slash" / "contact.pdf").is_file()
-    assert "../../etc/passwd" in pdf_text(out / "slash" / "contact.pdf")
+    assert "../../etc/passwd" in pdf_text(out / "slash" / "key-points.pdf")
 
 
 def test_a_template_failure_stays_with_its_packet(cli, practice, tmp_path):
@@ -280,4 +286,4 @@ def test_a_killed_build_leaves_no_partial_file_and_the_next_build_completes(cli,
     result = cli("build", practice, "-o", out, "-q", "--format", "pdf")
     assert result.exit_code == 0, result.output
     assert not (out / ".consentgen" / "tmp").exists()
-    assert cli("verify", out).stdout.strip() == f"{19 * 4} files match the manifest"
+    assert cli("verify", out).stdout.strip() == f"{19 * PER_PACKET} files match the manifest"

@@ -23,7 +23,8 @@ def test_render_defaults_to_the_packet_as_pdf(cli, tmp_path):
     result = cli("render", ANA, "-o", tmp_path)
     assert result.exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"ana-nunez-{d}.pdf" for d in (
-        "informed-consent", "our-relationship", "fees-and-cancellations", "social-media-and-online", "acknowledgement"))
+        "key-points", "informed-consent", "our-relationship", "fees-and-cancellations", "social-media-and-online",
+        "acknowledgement"))
 
 
 def test_render_to_a_single_file_with_client_and_date(cli, tmp_path):

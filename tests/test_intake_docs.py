@@ -55,6 +55,8 @@ policies:
     cancellation: {notice_hours: 24, late_fee: 75, no_show_fee: 120}
     insurance: {in_network: [Aetna, Cigna], superbills: true}
     nonpayment: {notice_days: 30, collection_agency: true}
+  therapy:
+    services: [individual, couples]
   telehealth:
     offered: true
     platform: Doxy.me, a secure video service
@@ -135,7 +137,7 @@ FACTS = {
          "the fee is $120", "Insurance does not pay for missed sessions", "Aetna and Cigna", "superbill",
          "Good Faith Estimate", "within 1 business day", "within 3 business days", "$400", "120 days",
          "cms.gov/nosurprises", "at least 30 days", "collection agency or to small claims court",
-         "never share what we talk about", "while your safety is at risk", "in writing before a new fee starts"],
+         "never share what we talk about", "while you are in danger of harming yourself or someone else", "in writing before a new fee starts"],
         ["I do not charge", "not in network", "I do not send unpaid bills"]),
     ("plain", "fees-and-cancellations"): (
         ["$140", "at least 48 hours", "I do not charge a fee for cancelling late or for missing a session",
@@ -159,16 +161,16 @@ FACTS = {
         ["I do not charge", "less notice", "hours"]),
     ("full", "social-media-and-online"): (
         ["friend or follow requests", "former clients", "not a rejection", "facebook.com/maplelanetherapy",
-         "other people may be able to see who follows it", "I will never ask you to write a review",
-         "I will not respond to any review", "I will not search for you online", "There is one exception",
-         "Please do not message me on social media", "check in", "988", "911"],
+         "others may see who follows it", "I will never ask you to write a review",
+         "I will not answer any review", "I will not search for you online", "There is one exception",
+         "Please do not message, comment on or tag me on social media", "check in", "988", "911"],
         ["unless you agree", "I do not have a business page"]),
     ("plain", "social-media-and-online"): (
-        ["I do not have a business page", "unless you agree to it first"],
-        ["There is one exception", "facebook"]),
+        ["unless you agree to it first"],
+        ["There is one exception", "facebook", "My business page"]),
     ("mixed", "social-media-and-online"): (
         ["You can message me on social media for scheduling", "within 2 business days", "not fully private"],
-        ["Please do not message me on social media"]),
+        ["Please do not message, comment on or tag me"]),
     ("full", "telehealth-consent"): (
         ["Consent for Video Sessions", "Doxy.me", "headphones", "record", "I will call you at the phone number",
          "only while you are in Colorado or Utah", "photo ID", "not right for everyone",
@@ -197,7 +199,7 @@ SIGN = {"client-signature", "client-signature-date"}
 FIELDS = {
     ("full", "fees-and-cancellations"): SIGN | {"fees-and-cancellations-initials"},
     ("full", "social-media-and-online"): SIGN | {"social-media-and-online-initials"},
-    ("full", "telehealth-consent"): SIGN | {"telehealth-consent-initials", "telehealth-phone",
+    ("full", "telehealth-consent"): SIGN | {"telehealth-phone",
                                             "telehealth-location", "telehealth-emergency-contact"},
     ("plain", "telehealth-consent"): set(),
     ("full", "privacy-notice-acknowledgement"): SIGN | {"npp-received", "client-printed-name", "npp-office-note"},

@@ -44,7 +44,7 @@ CHECKLIST = [
      ["cognitive behavioral therapy (CBT)", "Sessions last 50 minutes", "12 to 20 sessions",
       "Talking about painful things can stir up sadness", "a support group, medicine from a doctor"]),
     ("Client rights", "example-ca/clinicians/lucia-fernandez.yaml", "informed-consent",
-     ["You can get a second opinion", "You can see your records", "You can end therapy whenever you choose",
+     ["You can get a second opinion", "You can see your records", "or end it, whenever you choose",
       "You can say no to any part of therapy"]),
     ("Fees and nonpayment", "example-tx/clinicians/darnell-brooks.yaml", "fees-and-cancellations",
      ["$140", "48 hours", "$70", "30 days"]),
@@ -52,7 +52,7 @@ CHECKLIST = [
      ["Good Faith Estimate", "$400", "120 days"]),
     ("Limits of confidentiality", "example-wa/clinicians/jonah-whitfield.yaml", "informed-consent",
      ["Abuse or neglect", "Court orders", "the law in Washington requires me to act to protect them",
-      "I do not keep secrets between you"]),
+      "If one of you tells me something alone, I will usually keep it private"]),
     ("HIPAA Notice of Privacy Practices", "example-ca/clinicians/aisha-rahman.yaml", "privacy-notice-acknowledgement",
      ["Notice of Privacy Practices", "February 16, 2026"]),
     ("Contact between sessions", "example-practice/clinicians/samuel-okafor.yaml", "contact",
@@ -101,7 +101,7 @@ def test_checklist_covers_every_row_of_content_md():
 def test_colorado_gives_its_mandatory_disclosures():
     rendered = text(clinician("example-practice/clinicians/ana-nunez.yaml"), "informed-consent")
     for phrase in ["MFT.0012345", "Colorado State Board of Marriage and Family Therapist Examiners",
-                   "555-0190", "1560 Broadway", "second opinion", "end therapy whenever you choose",
+                   "555-0190", "1560 Broadway", "second opinion", "or end it, whenever you choose",
                    "the law in Colorado requires me", "Sexual intimacy"]:
         assert phrase.lower() in rendered.lower(), phrase
 
@@ -146,8 +146,12 @@ def test_acknowledgement_pdf_has_an_initials_field_per_document_and_fields_per_s
     fields = PdfReader(io.BytesIO(pdf)).get_fields()
     names = list(fields)
     assert len(names) == len(set(names))
-    policy_docs = [d for d in loaded.profile.packet if d != "acknowledgement"]
+    receipt = loaded.profile.practice.hipaa_covered and "privacy-notice-acknowledgement" in loaded.profile.packet
+    # The privacy notice is initialled once, as a receipt, not as a part read and understood.
+    policy_docs = [d for d in loaded.profile.packet
+                   if d != "acknowledgement" and not (receipt and d == "privacy-notice-acknowledgement")]
     assert sorted(n for n in names if n.startswith("initials-")) == sorted(f"initials-{d}" for d in policy_docs)
+    assert ("npp-received" in names) == receipt
     signers = ["client", "therapist"] + ([second] if second else [])
     for signer in signers:
         assert f"{signer}-signature" in names and f"{signer}-date" in names

@@ -165,7 +165,9 @@ def test_l06_clean(lint):
 
 
 def test_l07_no_sexual_contact_ban_in_the_packet(lint):
-    path, _, found = lint(BASE, {"our-relationship.md": "# Our Relationship\n\nWe are a team.\n"})
+    # The built-in key points state the ban too, so a packet lacks it only when both are replaced.
+    path, _, found = lint(BASE, {"our-relationship.md": "# Our Relationship\n\nWe are a team.\n",
+                                 "key-points.md": "# Key Points\n\nWelcome.\n"})
     f = one(found, "L07")
     assert f.severity == "error" and "never sexual" in f.message
     at_key(f, path, "packet:")

@@ -55,7 +55,7 @@ def offsets(first: int, last: int) -> list[tuple[int, int]]:
 
 
 # From about 120 pt above the foot of page 1 to 40 pt past it.
-OFFSETS = offsets(17, 23)
+OFFSETS = offsets(21, 28)
 
 
 def pages(data: bytes) -> list[list[str]]:

@@ -22,7 +22,7 @@ ALL = Job(docs=BUILT_IN_DOCS, formats=("pdf", "docx"), effective=DATE)
 FACTS = {
     "ana-nunez": {
         "breaks": ["Jordan Lee, LPC", "555-0142", "at least 3 weeks ahead", "reach me by email",
-                   "will not read or answer messages until I am back"],
+                   "but I will not read your messages until I am back"],
         "contact": ["Within 1 business day", "Within 2 business days", "Monday to Friday, 9 am to 5 pm"],
         "ending-therapy": ["at least 2 sessions before our last meeting", "welcome to come back"],
         "relationship": ["under $20", "Colorado State Board of Marriage and Family Therapist Examiners"],
@@ -34,8 +34,8 @@ FACTS = {
         "relationship": ["supervision of Helen Marsh, PhD, LPC", "555-0150"],
     },
     "wren-kowalski": {
-        "breaks": ["Tomás Herrera, LCSW", "555-0144", "at least 4 weeks ahead", "I will not check calls or messages"],
-        "contact": ["Client portal", "Within 2 business days", "Secure",
+        "breaks": ["Tomás Herrera, LCSW", "555-0144", "at least 4 weeks ahead", "I will not read calls or messages"],
+        "contact": ["Client portal", "Within 2 business days", "is encrypted and secure",
                     "I do not use phone calls, text messages, email, video calls or social media"],
         "ending-therapy": ["at least 1 session before our last meeting", "I will not stay in touch"],
         "relationship": ["Please do not bring me gifts", "Colorado State Board of Social Work Examiners"],

@@ -22,10 +22,10 @@ from ..errors import BackendError
 from . import fonts
 
 PAGE_SIZES = {"letter": letter, "a4": A4}
-MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 1.0 * inch, 1.1 * inch, 0.95 * inch
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.9 * inch, 1.0 * inch, 0.85 * inch
 INK, MUTED, RULE = colors.HexColor("#1F2328"), colors.HexColor("#5B6168"), colors.HexColor("#C9CED3")
 FIELD_WIDTH = {"signature": 3.5 * inch, "initials": 1.0 * inch, "date": 1.8 * inch, "text": 3.5 * inch}
-HEADER_Y, RULE_Y, FOOTER_Y, SMALL = 0.62 * inch, 0.74 * inch, 0.55 * inch, 9.0   # from the top; bottom
+HEADER_Y, RULE_Y, FOOTER_Y, SMALL = 0.55 * inch, 0.67 * inch, 0.5 * inch, 9.0   # from the top; bottom
 KEEP_WHOLE = 4.5 * inch
 FIELD_HEIGHT, FIELD_GAP, CHECKBOX = 22.0, 0.35 * inch, 12.0
 
@@ -58,22 +58,22 @@ def styles_for(accent_hex: str) -> Styles:
         raise BackendError(f"accent colour must look like '#2F5D62', not {accent_hex!r}") from None
     # No widows or orphans: a paragraph split by a page break keeps two lines on each side
     # (reportlab allows widows by default; every other style derives from this one).
-    body = ParagraphStyle("cg-body", fontName=fonts.REGULAR, fontSize=11.5, leading=16.5,
-                          textColor=INK, spaceAfter=9, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
+    body = ParagraphStyle("cg-body", fontName=fonts.REGULAR, fontSize=11, leading=15.5,
+                          textColor=INK, spaceAfter=7, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
     heading = dict(fontName=fonts.BOLD, textColor=accent, keepWithNext=1, allowWidows=0, allowOrphans=0)
     headings = (
-        ParagraphStyle("cg-h1", **heading, fontSize=20, leading=25, spaceAfter=14),
-        ParagraphStyle("cg-h2", **heading, fontSize=14.5, leading=19, spaceBefore=16, spaceAfter=7),
-        ParagraphStyle("cg-h3", **heading, fontSize=12.5, leading=17, spaceBefore=12, spaceAfter=5),
-        ParagraphStyle("cg-h4", **heading, fontSize=11.5, leading=16, spaceBefore=10, spaceAfter=4),
+        ParagraphStyle("cg-h1", **heading, fontSize=19, leading=23, spaceAfter=9),
+        ParagraphStyle("cg-h2", **heading, fontSize=14, leading=18, spaceBefore=12, spaceAfter=5),
+        ParagraphStyle("cg-h3", **heading, fontSize=12, leading=16, spaceBefore=9, spaceAfter=3),
+        ParagraphStyle("cg-h4", **heading, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3),
     )
     return Styles(
         accent=accent,
         body=body,
-        item=ParagraphStyle("cg-item", parent=body, spaceAfter=4),
+        item=ParagraphStyle("cg-item", parent=body, spaceAfter=3),
         headings=headings,
-        cell=ParagraphStyle("cg-cell", parent=body, fontSize=11, leading=15, spaceAfter=0),
-        cell_head=ParagraphStyle("cg-cell-head", parent=body, fontName=fonts.BOLD, fontSize=11, leading=15,
+        cell=ParagraphStyle("cg-cell", parent=body, fontSize=10.5, leading=14, spaceAfter=0),
+        cell_head=ParagraphStyle("cg-cell-head", parent=body, fontName=fonts.BOLD, fontSize=10.5, leading=14,
                                  spaceAfter=0),
         label=ParagraphStyle("cg-label", parent=body, fontSize=9.5, leading=12, textColor=MUTED, spaceAfter=0),
         callout_title=ParagraphStyle("cg-callout-title", parent=body, fontName=fonts.BOLD,
