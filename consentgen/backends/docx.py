@@ -21,7 +21,7 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Inches, Twips
 
-from ..document import (Callout, Document, Field, Heading, List, PageBreak, Paragraph, Runs, Table,
+from ..document import (Callout, Document, Field, Heading, List, PageBreak, Paragraph, Runs, Table, cell_text,
                         text_units)
 from ..errors import BackendError, display_path
 from . import Meta
@@ -113,12 +113,53 @@ def _list(ctx: _Context, flow: Flow, block: List, depth: int) -> None:
         set_spacing(flow.parent[-1], after=160)     # the list ends like a paragraph
 
 
+FIELD_CHARS = {"signature": 14, "text": 14, "date": 9, "initials": 6, "checkbox": 3}   # room a field asks for, in "x"s
+TEXT_PT = 11.5           # body text size (styles: w:sz 23 half-points)
+
+
+def _column_widths(rows, ncols: int, width: int) -> list[int]:
+    """Columns share the width by how much text they hold, but never less than their longest word.
+
+    Equal columns broke an email address between letters in a narrow cell and
+    left a wide one half empty. Words are measured in Vera, the font the
+    document names, bold to be safe.
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from .fonts import BOLD, clean
+
+    def twips(text: str) -> int:
+        return int(stringWidth(clean(text), BOLD, TEXT_PT) * 20)
+
+    def measure(cell) -> tuple[int, int]:        # (text length in characters, longest word in twips)
+        if isinstance(cell, Field):
+            n = FIELD_CHARS.get(cell.kind, 10)
+            return n, twips("x" * n)
+        text = cell_text(cell)
+        return len(text), max((twips(w) for w in text.split()), default=0)
+
+    measured = [[measure(r[c]) if c < len(r) else (0, 0) for r in rows] for c in range(ncols)]
+    least = [max(w for _, w in col) + CELL_PADDING + 40 for col in measured]
+    weight = [min(max(max(n for n, _ in col), 6), 40) for col in measured]
+    if sum(least) >= width:                  # words too long for any layout: share by the words
+        return [int(width * x / sum(least)) for x in least]
+    short: set[int] = set()
+    while True:                              # a column below its longest word takes that, the rest share
+        rest = width - sum(least[c] for c in short)
+        open_weight = sum(weight[c] for c in range(ncols) if c not in short) or 1
+        widths = [least[c] if c in short else int(rest * weight[c] / open_weight) for c in range(ncols)]
+        newly = {c for c in range(ncols) if c not in short and widths[c] < least[c]}
+        if not newly:
+            return widths
+        short |= newly
+
+
 def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
     rows = ([block.header] if block.header else []) + list(block.rows)
     ncols = max((len(r) for r in rows), default=0)
     if not ncols:
         return
-    col = str(ctx.width // ncols)
+    widths = _column_widths(rows, ncols, ctx.width)
     tbl = flow.tbl()
     pr = el(tbl, "tblPr")
     el(pr, "tblStyle", val="TableGrid")
@@ -126,8 +167,8 @@ def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
     el(pr, "tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0", lastColumn="0",
        noHBand="0", noVBand="1")
     grid = el(tbl, "tblGrid")
-    for _ in range(ncols):
-        el(grid, "gridCol", w=col)
+    for width in widths:
+        el(grid, "gridCol", w=str(width))
     for i, cells in enumerate(rows):
         head = i == 0 and bool(block.header)
         form = any(isinstance(c, Field) for c in cells)
@@ -139,7 +180,7 @@ def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
         for c in range(ncols):
             tc = el(tr, "tc")
             tcpr = el(tc, "tcPr")
-            el(tcpr, "tcW", w=col, type="dxa")
+            el(tcpr, "tcW", w=str(widths[c]), type="dxa")
             if head:
                 el(tcpr, "shd", val="clear", color="auto", fill=ctx.tint(0.16))
             if form:
@@ -150,7 +191,7 @@ def _table(ctx: _Context, flow: Flow, block: Table, depth: int) -> None:
             cell = cells[c] if c < len(cells) else ()
             if isinstance(cell, Field):      # its column header is its label
                 set_spacing(p, before=WRITING_ROOM)
-                _control(ctx, p, cell, width=int(col) - CELL_PADDING)
+                _control(ctx, p, cell, width=widths[c] - CELL_PADDING)
             else:
                 _inline(ctx, p, cell, bold=head)
 

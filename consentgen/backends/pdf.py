@@ -105,6 +105,40 @@ def _list(b: List, ctx: _Ctx) -> list[Flowable]:
 CELL_PAD = 7     # left and right padding of a table cell
 
 
+def _longest_words(rows, size: float) -> list[float]:
+    """Per column, the width of its longest word (bold, to be safe), padding included."""
+    ncols = len(rows[0])
+    found = [0.0] * ncols
+    for row in rows:
+        for c in range(ncols):
+            for word in fonts.clean(cell_text(row[c])).split():
+                found[c] = max(found[c], stringWidth(word, fonts.BOLD, size))
+    return [w + 2 * CELL_PAD + 1 for w in found]
+
+
+def _no_broken_words(widths: list[float], least: list[float], fixed: dict[int, float]) -> list[float]:
+    """Widen a text column too narrow for its longest word, taking the room from the widest text columns.
+
+    Shared by text weight alone, a short column ("Cost: No charge") could get less
+    than one word's width, and reportlab would then break the word between letters.
+    """
+    widths = list(widths)
+    for c, need in enumerate(least):
+        short = need - widths[c]
+        if c in fixed or short <= 0:
+            continue
+        donors = sorted((d for d in range(len(widths)) if d != c and d not in fixed and widths[d] - least[d] > 0),
+                        key=lambda d: widths[d] - least[d], reverse=True)
+        for d in donors:
+            give = min(short, widths[d] - least[d])
+            widths[d] -= give
+            widths[c] += give
+            short -= give
+            if short <= 0:
+                break
+    return widths
+
+
 def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     rows = [b.header, *b.rows]
     ncols = max(len(r) for r in rows)
@@ -127,6 +161,7 @@ def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     free = ctx.width - sum(fixed.values())
     flowing = sum(w for c, w in enumerate(weights) if c not in fixed) or 1
     widths = [fixed[c] if c in fixed else free * w / flowing for c, w in enumerate(weights)]
+    widths = _no_broken_words(widths, _longest_words(rows, head.fontSize), fixed)
     style = [
         ("BACKGROUND", (0, 0), (-1, 0), tint(ctx.styles.accent, 0.14)),
         ("GRID", (0, 0), (-1, -1), 0.5, RULE),
