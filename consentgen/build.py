@@ -22,6 +22,7 @@ from typing import Protocol
 
 from . import __version__, manifest
 from .api import Job, documents_for, logo_path
+from .compose import SOURCES
 from .errors import ConsentgenError, ProfileError, display_path
 from .manifest import Record
 from .output import slug, write_atomic
@@ -138,6 +139,7 @@ class _Planner:
         logo = logo_path(loaded)
         if logo is not None:
             found[f"logo:{self.label(logo)}"] = self.digest(logo)
+        docs = (*docs, SOURCES) if self.settings.sources else docs
         for name in docs:
             files = self.templates(name, loaded.profile.language)
             found.update({f"template:{t}": self.digest(p) for t, p in files.items()})
@@ -150,6 +152,7 @@ def _fingerprint(key: bytes, packet: Packet, settings: Settings, inputs: dict) -
     payload = json.dumps({
         "version": __version__, "docs": packet.docs, "effective": packet.effective.isoformat(),
         "formats": settings.formats, "combined": settings.combined, "page_size": settings.page_size,
+        "sources": settings.sources,
         "client_id": packet.client_id, "client_name": packet.client_name,
         "second_signer": packet.second_signer, "inputs": inputs,
     }, sort_keys=True, default=str)

@@ -43,6 +43,9 @@ _templates_option = click.option(
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A folder of your own templates, searched before the built-in ones.")
 _a4_option = click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+_sources_option = click.option(
+    "--sources", is_flag=True,
+    help="Also the practice's appendix of sources: the codes and laws each document cites (never given to clients).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,9 +69,10 @@ def main() -> None:
               help="Effective date. Default: the profile's effective_date, else today.")
 @_templates_option
 @_a4_option
+@_sources_option
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Output folder (or a file name, for one document in one format).")
-def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, a4, out) -> None:
+def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, a4, sources, out) -> None:
     """Render each profile's documents to PDF and/or DOCX.
 
     With several profiles, every one is rendered before anything is written,
@@ -78,7 +82,7 @@ def render(profiles: tuple[Path, ...], docs, formats, client_name, date, templat
 
     job = api.Job(docs=tuple(docs), formats=tuple(dict.fromkeys(formats)) or ("pdf",), effective=date,
                   client_name=client_name, template_dirs=tuple(template_dirs),
-                  page_size="a4" if a4 else "letter")
+                  page_size="a4" if a4 else "letter", sources=sources)
     once: dict[Path, Path] = {}
     for path in profiles:                            # a file named twice is rendered once
         once.setdefault(path.resolve(), path)
@@ -199,16 +203,18 @@ def rules() -> None:
               help="Effective date, unless a roster row or profile gives one.")
 @_templates_option
 @_a4_option
+@_sources_option
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")
-def build(practice, out, roster, formats, combined, jobs, date, template_dirs, a4, force, fail_fast, quiet) -> None:
+def build(practice, out, roster, formats, combined, jobs, date, template_dirs, a4, sources, force, fail_fast,
+          quiet) -> None:
     """Build every clinician's packet (or every roster client's) into one folder."""
     from .build import BuildOptions, build as run_build, default_jobs
     from .packet import Settings
 
     settings = Settings(formats=tuple(dict.fromkeys(formats)) or FORMATS, combined=combined,
-                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs))
+                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs), sources=sources)
     options = BuildOptions(settings=settings, jobs=jobs or default_jobs(), force=force,
                            fail_fast=fail_fast, effective=date)
     with user_errors():

@@ -25,6 +25,7 @@ from .profiles import LoadedProfile
 from .templating import list_documents, long_date, render_markdown
 
 DEFAULT_DOCS: tuple[str, ...] = ("our-relationship",)
+SOURCES = "sources"       # the practice's appendix of sources (--sources)
 LAYOUT_ROUNDS = 3        # a page cited by two documents that cite each other settles in two
 
 
@@ -40,6 +41,7 @@ class Job:
     second_signer: str | None = None      # from a roster row: guardian, partner or none
     template_dirs: tuple[Path, ...] = ()
     page_size: str = "letter"
+    sources: bool = False                 # add the practice's sources appendix (never part of the packet)
 
     @property
     def packet(self) -> bool:
@@ -85,13 +87,19 @@ def compose(loaded: LoadedProfile, job: Job) -> dict[str, Document]:
     """
     names = documents_for(loaded, job)
     if not job.packet:
-        return {name: build_document(loaded, name, job) for name in names}
+        docs = {name: build_document(loaded, name, job) for name in names}
+        if job.sources and SOURCES not in docs:
+            docs[SOURCES] = build_document(loaded, SOURCES, job)
+        return docs
     docs: dict[str, Document] = {}
     titles: dict[str, str] = {}
     for name in sorted(names, key=lambda n: n in (KEY_POINTS, SIGNATURES)):
         docs[name] = build_document(loaded, name, job, PacketView(name, names, titles))
         titles[name] = docs[name].title
-    return {name: docs[name] for name in names}
+    docs = {name: docs[name] for name in names}
+    if job.sources:     # for the practice: it lists the packet, but is not a part of it
+        docs[SOURCES] = build_document(loaded, SOURCES, job, PacketView(SOURCES, names, titles))
+    return docs
 
 
 # -- cross-references ---------------------------------------------------------

@@ -128,6 +128,7 @@ def make_context(profile: Profile, *, effective: dt.date, client: dict | None = 
     data.pop("schema_version", None)
     license_state = profile.clinician.license.state if profile.clinician.license else None
     data.update(
+        language=profile.language,
         effective_date=effective, client=client, document=document, jurisdiction=context_for(profile),
         packet=packet or single(document),
         packet_list=tuple(d for d in (profile.packet or ()) if d not in (KEY_POINTS, SIGNATURES, document)),

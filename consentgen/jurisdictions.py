@@ -98,7 +98,7 @@ def context_for(profile: Profile) -> dict[str, Any]:
     pack = load_pack(code) if code else None
     if pack is None:
         return {"code": code, "name": None, "pack": False, "duty_to_warn": None, "minor_consent_age": None,
-                "gift_cap": None, "both_sign": False, "statements": {}, "triggers": ()}
+                "gift_cap": None, "both_sign": False, "statements": {}, "triggers": (), "sources": ()}
     statements = {}
     for s in pack.statements:
         text = _lookup(profile, s.profile_key) if s.profile_key else s.text
@@ -106,7 +106,8 @@ def context_for(profile: Profile) -> dict[str, Any]:
             statements[s.id] = {"text": text, "source": s.source, "verbatim": s.verbatim}
     return {"code": pack.code, "name": pack.name, "pack": True, "duty_to_warn": pack.duty_to_warn,
             "minor_consent_age": pack.minor_consent_age, "gift_cap": pack.gift_cap, "both_sign": pack.both_sign,
-            "statements": statements, "triggers": tuple(t.model_dump() for t in pack.triggers)}
+            "statements": statements, "triggers": tuple(t.model_dump() for t in pack.triggers),
+            "sources": pack.sources}
 
 
 def _lookup(profile: Profile, key: str) -> Any:

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compose import Job, compose, meta_for, render_documents
+from .compose import SOURCES, Job, compose, meta_for, render_documents
 from .manifest import Record
 from .output import write_all
 from .profiles import LoadedProfile
@@ -42,6 +42,7 @@ class Settings:
     combined: bool = False
     page_size: str = "letter"
     template_dirs: tuple[Path, ...] = ()
+    sources: bool = False                # the practice's appendix of sources, beside the packet
 
 
 def pdf_pages(data: bytes) -> int:
@@ -59,7 +60,7 @@ def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
     """
     job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
-              template_dirs=settings.template_dirs, page_size=settings.page_size)
+              template_dirs=settings.template_dirs, page_size=settings.page_size, sources=settings.sources)
     docs = compose(packet.loaded, job)
     formats = settings.formats if not settings.combined or "pdf" in settings.formats else (*settings.formats, "pdf")
     rendered = render_documents(packet.loaded, job, docs, formats)
@@ -70,7 +71,7 @@ def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
         from .combine import combine
 
         clinician = packet.loaded.profile.clinician
-        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in docs.items()]
+        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in docs.items() if name != SOURCES]
         data = combine(pdfs, title=f"Client packet: {clinician.name}", author=clinician.name,
                        language=meta_for(packet.loaded, next(iter(docs.values())), job).language)
         files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)

@@ -107,7 +107,7 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> Sandboxe
     env.filters.pop("safe", None)  # nothing a profile says may become markup
     env.filters.update(long_date=long_date, join_and=join_and, money=money, stop=stop, upper_first=upper_first,
                        state=state_name)
-    env.globals.update(field=field, field_cell=field_cell, plural=plural, title_of=title_of)
+    env.globals.update(field=field, field_cell=field_cell, plural=plural, title_of=title_of, sources_of=sources_of)
     return env
 
 
@@ -190,6 +190,42 @@ def _where_from_traceback(exc: BaseException) -> Where:
     if not frames:
         return Where("<template>")
     return _where(frames[-1].filename, frames[-1].lineno)
+
+
+_COMMENT = re.compile(r"\{#-?(.*?)-?#\}", re.S)
+_INTERNAL = re.compile(r"[^.;]*\b(?:context\.|CONTENT\.md|HOMES|template|\{\{)[^.;]*[.;]?\s*")
+
+
+_SKELETON = ("base.md", "sections/intro.md")      # a byline cites nothing a practice checks
+
+
+@jinja2.pass_context
+def sources_of(context: jinja2.runtime.Context, names: list[str]) -> list[tuple[str, list[str]]]:
+    """Per document, the source notes in its templates' comments, for the practice's appendix.
+
+    Each comment is one note, spaces joined; remarks about the templates
+    themselves (which file prints what) are left out, and a note shared by
+    several documents (the crisis box, say) is listed under the first.
+    """
+    env = context.environment
+    seen: set[str] = set()
+    out: list[tuple[str, list[str]]] = []
+    for name in names:
+        notes: list[str] = []
+        try:
+            files = template_files(name, tuple(context.get("template_dirs", ())), context.get("language", "en"))
+        except TemplateError:
+            files = {}
+        for template in files:
+            if template in _SKELETON:
+                continue
+            for m in _COMMENT.finditer(env.loader.get_source(env, template)[0]):
+                note = _INTERNAL.sub("", " ".join(m.group(1).split())).strip()
+                if note and re.search(r"\d", note) and note not in seen:
+                    seen.add(note)
+                    notes.append(note)
+        out.append((name, notes))
+    return out
 
 
 def template_files(name: str, user_dirs: tuple[Path, ...] = (), language: str = "en") -> dict[str, Path]:

@@ -351,4 +351,4 @@ def test_context_for_falls_back_to_the_baseline(code):
         data["practice"]["jurisdiction"] = code
     assert context_for(Profile.model_validate(data)) == {
         "code": code, "name": None, "pack": False, "duty_to_warn": None, "minor_consent_age": None,
-        "gift_cap": None, "both_sign": False, "statements": {}, "triggers": ()}
+        "gift_cap": None, "both_sign": False, "statements": {}, "triggers": (), "sources": ()}

@@ -229,3 +229,34 @@ def test_a_packet_is_shorter_than_the_documents_read_one_by_one(path):
         if name != "acknowledgement":
             assert doc.fields, f"{name} on its own signs for itself"
             assert not [f for f in packet[name].fields if f.kind == "signature"], f"{name} in a packet signs nowhere"
+
+
+# -- citations stay with the practice ------------------------------------------------------------------
+
+_CITATION = re.compile(r"\bSource:|\b(?:APA|ACA|NASW|AAMFT) \d|\b\d+ (?:CFR|TAC)\b|\bB&P \d")
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_no_citation_reaches_client_text(path, packets):
+    """Ethics-code and statute citations stay in template comments; clients read plain words."""
+    assert _CITATION.findall(packet_text(packets[str(path)])) == []
+
+
+def test_the_sources_appendix_is_for_the_practice_and_never_in_the_packet(cli, tmp_path):
+    practice = ROOT / "profiles" / "example-tx"
+    out = tmp_path / "out"
+    result = cli("build", practice, "-o", out, "--format", "pdf", "--combined", "--sources", "-q")
+    assert result.exit_code == 0, result.output
+    folder = out / "elena-vasquez"
+    appendix = squash(" ".join((p.extract_text() or "") for p in PdfReader(folder / "sources.pdf").pages))
+    # The pack's sources and statements, and the codes each document's templates cite, under its title.
+    for cited in ("22 TAC 884.31", "Statement \"custody-order\": 22 TAC 681.35(c)", "Informed Consent for Therapy",
+                  "APA 4.01-4.02", "45 CFR 149.610"):
+        assert cited in appendix, cited
+    assert "Sources for the Practice" not in packet_text(folder)
+    fields = PdfReader(folder / "packet.pdf").get_fields() or {}
+    assert not [name for name in fields if "sources" in name]
+    assert not (out / "elena-vasquez" / "sources.docx").exists()   # --format pdf: no DOCX of it either
+    again = cli("build", practice, "-o", out, "--format", "pdf", "--combined", "-q")
+    assert again.stdout.startswith("built 3 packets"), "turning --sources off rebuilds, and drops the appendix"
+    assert not (folder / "sources.pdf").exists()
