@@ -196,7 +196,7 @@ _COMMENT = re.compile(r"\{#-?(.*?)-?#\}", re.S)
 _INTERNAL = re.compile(r"[^.;]*\b(?:context\.|CONTENT\.md|HOMES|template|\{\{)[^.;]*[.;]?\s*")
 
 
-_SKELETON = ("base.md", "sections/intro.md")      # a byline cites nothing a practice checks
+_SKELETON = ("layouts/handout.md", "sections/intro.md")      # a byline cites nothing a practice checks
 
 
 @jinja2.pass_context

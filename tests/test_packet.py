@@ -260,3 +260,13 @@ def test_the_sources_appendix_is_for_the_practice_and_never_in_the_packet(cli, t
     again = cli("build", practice, "-o", out, "--format", "pdf", "--combined", "-q")
     assert again.stdout.startswith("built 3 packets"), "turning --sources off rebuilds, and drops the appendix"
     assert not (folder / "sources.pdf").exists()
+
+
+def test_the_readme_reports_the_pages_each_example_packet_has_now(packets):
+    """The README's before-and-after table stays true of the packets the examples build."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reported = {m.group(1).split(" (")[0]: int(m.group(2))
+                for m in re.finditer(r"^\| ([^|*]+?) \| (?:\d+|–) \| (\d+) \|", readme, re.M)}
+    built = {load_profile(path).profile.clinician.name: len(PdfReader(packets[str(path)] / "packet.pdf").pages)
+             for path in CLINICIANS}
+    assert reported == built
