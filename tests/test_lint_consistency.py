@@ -17,6 +17,7 @@ from consentgen.lint.registry import findings
 from consentgen.profiles import load_profile
 
 from .conftest import ROOT
+from .linting import line_of, place, run, template
 
 EXAMPLES = sorted(ROOT.glob("profiles/example-*/clinicians/*.yaml"))
 
@@ -47,23 +48,6 @@ def profile(write, *, practice: str = "", clinician: str = "", packet: str = "[i
     return write(name, "\n".join(line for line in text.splitlines() if line.strip()) + "\n")
 
 
-def template(folder: Path, name: str, text: str) -> Path:
-    """A user template with no Jinja, so its lines are the rendered Markdown's lines."""
-    folder.mkdir(exist_ok=True)
-    (folder / f"{name}.md").write_text(textwrap.dedent(text), encoding="utf-8")
-    return folder
-
-
-def run(path: Path, rule_id: str, templates: tuple[Path, ...] = ()):
-    return findings(context_for(load_profile(path), templates), [RULES[rule_id]])
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
-
-
-def place(f) -> tuple:
-    return f.rule, f.severity, f.file, f.line, f.key
 
 
 # --- L23: services offered against fee rows ----------------------------------------------------------

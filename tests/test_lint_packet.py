@@ -25,6 +25,7 @@ from consentgen.profiles import load_profile
 from consentgen.templating import list_documents
 
 from .conftest import ROOT
+from .linting import line_of, place, run, template
 
 MINE = ("L12", "L13", "L16", "L18", "L22")
 SCHEMA = json.loads((Path(lint.__file__).parent / "check-schema.json").read_text(encoding="utf-8"))
@@ -49,23 +50,6 @@ def profile(write, *, practice: str = "", packet: str = "[contact]", rest: str =
     return write(name, text)
 
 
-def template(folder: Path, name: str, text: str) -> Path:
-    """A user template with no Jinja, so its lines are the rendered Markdown's lines."""
-    folder.mkdir(exist_ok=True)
-    (folder / f"{name}.md").write_text(textwrap.dedent(text), encoding="utf-8")
-    return folder
-
-
-def run(path: Path, rule_id: str, templates: tuple[Path, ...] = ()):
-    return findings(context_for(load_profile(path), templates), [RULES[rule_id]])
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
-
-
-def place(f) -> tuple:
-    return f.rule, f.severity, f.file, f.line, f.key
 
 
 # --- L12: Good Faith Estimate notice --------------------------------------------------------------
