@@ -6,6 +6,10 @@ and ``DIR/clinicians/<name>.yaml``. Their text is built here line by line, so
 each block keeps a comment that explains it in plain words; every string is
 written JSON-quoted, which is valid YAML whatever it holds. ``--yes`` runs the
 same questions, answering each with its example (or default) answer.
+
+What a state's law asks for is read from its jurisdiction pack, for the license
+type and status given: the license types it knows are offered, and each field
+it requires is asked (see ``Interview.required`` and ``Interview.ASKERS``).
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from typing import Any, Callable
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import ConsentgenError, display_path
-from .jurisdictions import available, load_pack
+from .jurisdictions import available, load_pack, profession_of
+from .pack_model import PROFESSION_WORDS
 from .model_base import Duration, Email
 from .output import slug, write_all
 from .yamlsafe import read_yaml
@@ -56,11 +61,13 @@ CHANNEL_DEFAULTS = {"phone": ("scheduling", "1 business day"), "text": ("none", 
 COVER = (("colleague", "A colleague (another therapist) takes your clients' calls while you are away."),
          ("service", "No colleague covers (you practice alone): clients call a local crisis or walk-in "
                      "counseling service instead."))
-# The profile keys a jurisdiction pack may require that the questions below can fill.
-STATE_KEYS = frozenset({
-    "practice.address", "practice.phone", "practice.complaint_notice", "clinician.credentials",
-    "clinician.license", "clinician.board", "clinician.board.address", "clinician.board.phone",
-    "policies.therapy.approach", "policies.fees.services", "policies.records.custodian"})
+PAID_AHEAD = (("never", "Clients pay at each session, never ahead."),
+              ("first-session", "A payment ahead to book the first session."),
+              ("packages", "Clients may pay for a block of sessions ahead."))
+AI_USE = (("none", "You do not use software with AI in your work."),
+          ("administrative", "Only for office tasks, like scheduling, billing or reminders."),
+          ("supplementary", "It also helps with clinical work, like drafting notes from a session."))
+AI_SENTENCE = "I use software with artificial intelligence, which"
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ class Question:
 
     def lines(self) -> list[str]:
         """What to show before the prompt: the help, then each choice with its meaning."""
-        return ([self.help] if self.help else []) + (choice_lines(self.choices) if self.listed else [])
+        return ([fill(self.help)] if self.help else []) + (choice_lines(self.choices) if self.listed else [])
 
     def value(self, answer: Any) -> Any:
         """The answer as the profile holds it (blank text becomes None)."""
@@ -90,9 +97,15 @@ class Question:
         return answer
 
 
-def choice_lines(choices: tuple[tuple[str, str], ...]) -> list[str]:
+def choice_lines(choices: tuple[tuple[str, str], ...], wrap: bool = True) -> list[str]:
+    """Each choice and its meaning; with ``wrap``, a long meaning wraps under itself."""
     width = max((len(v) for v, _ in choices), default=0)
-    return [f"  {v.ljust(width)}  {m}" for v, m in choices]
+    lines = [f"  {v.ljust(width)}  {m}" for v, m in choices]
+    if not wrap:
+        return lines
+    hang = " " * (width + 4)
+    return [part for line in lines for part in textwrap.wrap(line, 79, subsequent_indent=hang,
+                                                             break_on_hyphens=False, break_long_words=False)]
 
 
 Ask = Callable[[Question], Any]        # returns the answer, text already through Question.value
@@ -182,23 +195,92 @@ def money(answer: str) -> Decimal:
 
 
 class Interview:
-    """The questions in order; the answers land in ``practice`` and ``clinician`` (profile data)."""
+    """The questions in order; the answers land in ``practice`` and ``clinician`` (profile data).
+
+    What a state asks for comes from its pack: ``required`` lists the pack's requirements for the
+    answers so far (its base, then the part for the license type once it is known), and each
+    question a requirement needs is asked where it reads naturally; ``state_facts`` asks, at the
+    end, whatever is still missing.
+    """
 
     def __init__(self, ask: Ask, say: Say, kept_practice: dict | None = None):
         self.ask, self.say = ask, say
         kept = (kept_practice or {}).get("practice")
-        code = kept.get("jurisdiction") if isinstance(kept, dict) else None
+        self.kept: dict | None = kept if isinstance(kept, dict) else None
+        code = self.kept.get("jurisdiction") if self.kept else None
         self.code: str | None = code if isinstance(code, str) else None
         self.practice: dict = {"schema": 1, "practice": {}, "packet": list(PACKET), "emergency": {}}
         self.clinician: dict = {"clinician": {}, "practice": {}, "policies": {}}
+        self.license_asked = False
 
     @property
     def pack(self):
         return load_pack(self.code) if self.code else None
 
+    @property
+    def state(self) -> str:
+        return self.pack.name if self.pack else "Your state"
+
+    # -- what the state's pack asks of this clinician ---------------------------------------
+
+    @property
+    def license_type(self) -> str | None:
+        return (self.clinician["clinician"].get("license") or {}).get("type")
+
+    def parts(self) -> list:
+        """The pack's parts for the license type: its own, or all of them (the strictest) when the pack does
+        not know it. Empty until the license question is asked."""
+        pack = self.pack
+        if pack is None or not self.license_asked:
+            return []
+        profession = profession_of(pack, self.license_type)
+        return [pack.professions[profession]] if profession else list(pack.professions.values())
+
+    def applies(self, when: str) -> bool:
+        pol = self.clinician["policies"]
+        return {"always": True, "supervised": self.clinician["clinician"].get("status", "licensed") != "licensed",
+                "sees-minors": bool(pol.get("therapy", {}).get("sees_minors")),
+                "video": bool(pol.get("telehealth", {}).get("offered")),
+                "uses-ai": pol.get("ai", {}).get("use", "none") != "none"}.get(when, True)
+
+    def required(self) -> list:
+        """The pack's requirements that apply to the answers so far."""
+        if self.pack is None:
+            return []
+        found = [*self.pack.required, *(r for part in self.parts() for r in part.required)]
+        return [r for r in found if self.applies(r.when)]
+
     def needs(self, key: str) -> bool:
         """Whether the practice's state requires ``key`` (then it may not be left blank)."""
-        return self.pack is not None and any(r.key == key for r in self.pack.required)
+        return any(r.key == key for r in self.required())
+
+    def needs_board(self) -> bool:
+        """Whether the state asks for the board's contact details and its pack has none for this license."""
+        return any(r.key.split(".")[:2] == ["clinician", "board"] for r in self.required()) and self.board() is None
+
+    def board(self):
+        """The board the pack names for this license type, or None."""
+        parts = self.parts()
+        return parts[0].board.value if len(parts) == 1 and parts[0].board else None
+
+    def technology_rules(self) -> bool:
+        """Whether the state's pack says anything about artificial intelligence and other technology."""
+        pack = self.pack
+        return pack is not None and any(s.section == "technology" for s in (
+            *pack.statements, *(s for part in pack.professions.values() for s in part.statements)))
+
+    def answered(self, key: str) -> bool:
+        """Whether ``key`` has a value: in the clinician's answers, the practice's, or the kept practice.yaml."""
+        layers = [self.clinician, self.practice] + ([{"practice": self.kept}] if self.kept else [])
+        for layer in layers:
+            value: Any = layer
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value not in (None, "", [], {}):
+                return True
+        return False
+
+    # -- asking ------------------------------------------------------------------------------
 
     def q(self, prompt: str, default: Any = None, **kw) -> Any:
         """Ask one question and return its answer (text stripped; blank text is None)."""
@@ -208,7 +290,7 @@ class Interview:
     def blank_ok(self, prompt: str, key: str = "", example: str | None = None) -> str | None:
         """A question that may be skipped, unless the practice's state requires the answer."""
         if self.needs(key):
-            return self.q(prompt, help=f"{self.pack.name} asks for this in your handouts.", example=example)
+            return self.q(prompt, help=f"{self.state} asks for this in your handouts.", example=example)
         return self.q(f"{prompt} (leave blank to skip)", "", example=example)
 
     def section(self, title: str, intro: str) -> None:
@@ -224,14 +306,27 @@ class Interview:
         self.code = p["jurisdiction"] = self.q(
             "State", "none", choices=states, check=state_code, help="Where are you licensed? Type the state "
             "(CO or Colorado, say): a state listed here adds what its law asks for. Anywhere else, type none.")
-        p["phone"] = self.blank_ok("Office phone number", "practice.phone", example="555-0100")
+        self.office_phone()
         p["email"] = self.q("Office email (leave blank to skip)", "", check=email, example="office@example.com")
-        p["address"] = self.blank_ok("Street address, on one line", "practice.address",
-                                     example="100 Example Street, Suite 2, Anytown")
+        self.office_address()
         if self.needs("practice.complaint_notice"):
-            p["complaint_notice"] = self.q("Complaint notice", help=(
-                f"{self.pack.name} prescribes a notice telling clients how to complain to your board. "
-                "Paste it word for word, on one line."))
+            self.complaint_notice()
+
+    def practice_block(self) -> dict:
+        """Where practice details go: practice.yaml, or this clinician's own file when practice.yaml is kept."""
+        return self.clinician["practice"] if self.kept is not None else self.practice["practice"]
+
+    def office_phone(self) -> None:
+        self.practice_block()["phone"] = self.blank_ok("Office phone number", "practice.phone", example="555-0100")
+
+    def office_address(self) -> None:
+        self.practice_block()["address"] = self.blank_ok("Street address, on one line", "practice.address",
+                                                         example="100 Example Street, Suite 2, Anytown")
+
+    def complaint_notice(self) -> None:
+        self.practice_block()["complaint_notice"] = self.q("Complaint notice", help=(
+            f"{self.state} prescribes a notice telling clients how to complain to your board. Paste it word for "
+            "word, on one line."))
 
     def name(self) -> str:
         self.section("About you", "Your name, training and license, as clients will see them.")
@@ -240,25 +335,104 @@ class Interview:
         return name
 
     def about_you(self) -> None:
+        self.credentials()
+        self.license()
         c = self.clinician["clinician"]
-        c["credentials"] = self.blank_ok("Degrees and licenses after your name, e.g. MA, LPC",
-                                         "clinician.credentials", example="MA, LPC")
-        c["status"] = self.q("Your status", "licensed", kind="choice", choices=STATUS)
-        kind = self.blank_ok("License type, e.g. LMFT, LPC or LCSW", "clinician.license")
-        if kind:
-            c["license"] = {"type": kind, "number": self.q("License number"),
-                            "state": self.q("State that issued it, e.g. CO", self.code[3:] if self.code else None)}
+        kind, parts = self.license_type, self.parts()
+        part = parts[0] if kind and len(parts) == 1 else None
+        supervised = part is not None and kind.casefold() in (t.casefold() for t in part.associate_types)
+        c["status"] = self.q("Your status", "associate" if supervised else "licensed", kind="choice", choices=STATUS,
+                             help=f"{kind} is a title for someone who works under a supervisor." if supervised else "")
+        self.education()
         if c["status"] != "licensed":
-            self.say("Clients of an associate or trainee need to know who supervises their care.")
-            c["supervisor"] = {"name": self.q("Your supervisor's name"),
-                               "credentials": self.blank_ok("Their degrees and licenses, e.g. PhD, LPC"),
-                               "phone": self.q("Their phone number")}
-        if self.needs("clinician.board"):
-            self.say(f"{self.pack.name} asks you to tell clients how to reach your licensing board.")
-            c["board"] = {"name": self.q("Your board's name"),
-                          "address": self.q("Its mailing address, on one line"),
-                          "phone": self.q("Its phone number"),
-                          "website": self.q("Its website (leave blank to skip)", "")}
+            self.supervisor()
+        if self.needs_board():
+            self.ask_board()
+        elif self.board() is not None and any(r.key.startswith("clinician.board") for r in self.required()):
+            self.say(fill(f"Your handouts will tell clients how to reach the {self.board().name}: {self.state}'s "
+                          "rules give its address and phone, so you need not type them."))
+
+    def credentials(self) -> None:
+        self.clinician["clinician"]["credentials"] = self.blank_ok(
+            "Degrees and licenses after your name, e.g. MA, LPC", "clinician.credentials", example="MA, LPC")
+
+    def license(self) -> None:
+        """The license type (offering the types the state's rules know, and taking any), number and state."""
+        self.license_asked = True
+        c = self.clinician["clinician"]
+        pack = self.pack
+        if pack is None or not pack.professions:
+            kind = self.blank_ok("License type, e.g. LMFT, LPC or LCSW", "clinician.license")
+        else:
+            choices = tuple(row for name, part in pack.professions.items() for row in license_rows(name, part))
+            first = next(iter(pack.professions.values()))
+            example = next(t for t in first.types if t not in first.associate_types)
+            help = (f"{pack.name}'s rules differ by license. They know these (type yours as written here, "
+                    "or as your board writes it):")
+            prompt = f"License type, e.g. {example}"
+            if self.needs("clinician.license"):
+                kind = self.q(prompt, check=self.known_type, choices=choices, help=help, example=example)
+            else:
+                kind = self.q(f"{prompt} (leave blank if you have none yet)", "", check=self.known_type,
+                              choices=choices, help=help, example=example)
+            if profession_of(pack, kind) is None:
+                self.say(fill((f"{pack.name}'s rules do not list '{kind}'. That is fine: your" if kind else
+                               "Without a license type, your") + f" handouts will follow the strictest rules of "
+                              f"{pack.name}'s professions, and 'consentgen check' will remind you of it with a "
+                              "warning."))
+        if kind:
+            here = self.code[3:] if self.code else None
+            c["license"] = {"type": kind, "number": self.q("License number", example="12345"),
+                            "state": self.q(f"State that issued it, e.g. {here or 'CO'}", here)}
+
+    def known_type(self, answer: str) -> str | None:
+        """The license type as the state's pack spells it, when it knows it; else as typed."""
+        answer = " ".join(answer.split())
+        wanted = answer.casefold()
+        for part in self.pack.professions.values():
+            for t in part.types:
+                if t.casefold() == wanted:
+                    return t
+        return answer or None
+
+    def education(self) -> None:
+        c = self.clinician["clinician"]
+        asked = [key for key in ("education", "training") if self.needs(f"clinician.{key}")]
+        if not asked:
+            return
+        self.say(fill(f"{self.state} asks you to tell clients about your education and training."))
+        if "education" in asked:
+            c["education"] = self.q("Your education: your degrees, with where and when you earned them",
+                                    example="MA in Counseling, Example University, 2015")
+        if "training" in asked:
+            c["training"] = self.q("Your training: the supervised experience your license required, and any "
+                                   "training since",
+                                   example="2,000 hours of supervised practice; training in couples therapy")
+
+    def supervisor(self) -> None:
+        self.say("Clients of an associate or trainee need to know who supervises their care.")
+        sup = self.clinician["clinician"]["supervisor"] = {
+            "name": self.q("Your supervisor's name", example="Dr. Sam Example"),
+            "credentials": self.blank_ok("Their degrees and licenses, e.g. PhD, LPC", example="PhD, LPC"),
+            "phone": self.q("Their phone number", example="555-0156")}
+        address, qualifications = (self.needs(f"clinician.supervisor.{k}") for k in ("address", "qualifications"))
+        if address or qualifications:
+            self.say(fill(f"{self.state} asks you to give clients your supervisor's "
+                          + " and ".join(w for w, n in (("business address", address),
+                                                        ("qualifications", qualifications)) if n) + "."))
+        if address:
+            sup["address"] = self.q("Their business address, on one line", example="200 Example Avenue, Anytown")
+        if qualifications:
+            sup["qualifications"] = self.q("Their qualifications as a supervisor, e.g. LPC-S, board-approved "
+                                           "supervisor since 2012", example="LPC-S, board-approved supervisor")
+
+    def ask_board(self) -> None:
+        self.say(f"{self.state} asks you to tell clients how to reach your licensing board.")
+        self.clinician["clinician"]["board"] = {
+            "name": self.q("Your board's name", example="Example State Board of Counselors"),
+            "address": self.q("Its mailing address, on one line", example="1 Example Plaza, Anytown"),
+            "phone": self.q("Its phone number", example="555-0157"),
+            "website": self.q("Its website (leave blank to skip)", "")}
 
     def policies(self) -> None:
         """The five boundary areas, each in its own section."""
@@ -351,15 +525,12 @@ class Interview:
         pol = self.clinician["policies"]
         length = self.q("How long is a regular session, in minutes?", 50, check=minutes)
         pol["therapy"] = {"session_minutes": length}
-        prompt = f"Your fee for a {length}-minute session, in dollars"
-        if self.needs("policies.fees.services"):
-            fee = self.q(prompt, check=optional_money, example="140",
-                         help=f"{self.pack.name} asks you to list your fees.")
-        else:
-            fee = self.q(f"{prompt} (leave blank to skip)", "", check=optional_money, example="140")
         fees = pol["fees"] = {}
-        if fee is not None:
-            fees["services"] = [{"name": f"Individual session ({length} minutes)", "fee": fee}]
+        self.session_fee()
+        fees["paid_ahead"] = self.q("Do clients ever pay ahead?", "never", kind="choice", choices=PAID_AHEAD)
+        fees["refund_days"] = self.q(
+            "If a client paid for a session that does not take place, within how many days do you refund it?",
+            30, check=whole(1, 90, "days"))
         hours = self.q("How many hours ahead must clients cancel a session?", 24, kind="number", most=168)
         cancellation = fees["cancellation"] = {"notice_hours": hours}
         if hours:
@@ -376,17 +547,59 @@ class Interview:
             "superbills": self.q("Do you give receipts (superbills) that clients can send to their insurer?",
                                  True, kind="yes/no")}
 
+    def session_fee(self) -> None:
+        pol = self.clinician["policies"]
+        length = pol.get("therapy", {}).get("session_minutes", 50)
+        prompt = f"Your fee for a {length}-minute session, in dollars"
+        if self.needs("policies.fees.services"):
+            fee = self.q(prompt, check=optional_money, example="140", help=f"{self.state} asks you to list your fees.")
+        else:
+            fee = self.q(f"{prompt} (leave blank to skip)", "", check=optional_money, example="140")
+        if fee is not None:
+            pol.setdefault("fees", {})["services"] = [{"name": f"Individual session ({length} minutes)", "fee": fee}]
+
+    def technology(self) -> None:
+        """Software with artificial intelligence: whether it is used, what for, and whether it records sessions."""
+        self.section("Software with artificial intelligence", "Some therapists use software with artificial "
+                     "intelligence (AI), for example to book sessions or to draft notes. If you do, your handouts "
+                     "tell clients what it does, and that you stay responsible for their care.")
+        rules = (f"{self.state} law limits how therapists may use AI; your handouts explain those limits either "
+                 "way.") if self.technology_rules() else ""
+        ai = self.clinician["policies"]["ai"] = {
+            "use": self.q("Do you use software with AI in your work?", "none", kind="choice", choices=AI_USE,
+                          help=rules)}
+        if ai["use"] != "none":
+            ai["purpose"] = self.q(f"What does it do? Finish the sentence: {AI_SENTENCE} ...", check=ai_purpose,
+                                   example="drafts my session notes, which I check and correct")
+        if ai["use"] == "supplementary":
+            ai["transcribes_sessions"] = self.q(
+                "Do you record or transcribe sessions with it?", False, kind="yes/no",
+                help="If you do, you ask each client first for a separate written consent, which they may "
+                     "refuse or take back at any time.")
+
     def not_me(self, answer: str) -> str | None:
         mine = self.clinician["clinician"].get("name")
         if mine and slug(answer) == slug(mine):
             raise ValueError("that is you; clients need someone else to reach while you are away")
         return text(answer)
 
+    def gift_cap(self) -> int | None:
+        """The most a gift may be worth under the state's rules for this license (the lowest of its
+        professions' caps when the license type is not one it knows)."""
+        pack = self.pack
+        if pack is None:
+            return None
+        parts = self.parts() or list(pack.professions.values())
+        caps = [p.gift_cap.value for p in parts if p.gift_cap and p.gift_cap.value is not None]
+        if not caps and pack.gift_cap and pack.gift_cap.value is not None:
+            caps = [pack.gift_cap.value]
+        return min(caps, default=None)
+
     def gift_limit(self, answer: str) -> str:
         limit = money(answer)
-        cap = self.pack.gift_cap if self.pack else None
+        cap = self.gift_cap()
         if cap is not None and limit > cap:
-            raise ValueError(f"{self.pack.name} does not allow gifts worth more than ${cap}")
+            raise ValueError(f"{self.state} does not allow gifts worth more than ${cap}")
         return f"${limit}"
 
     def crisis(self) -> None:
@@ -399,15 +612,73 @@ class Interview:
             emergency["local_crisis"] = {"name": name, "phone": self.q("Its phone number")}
 
     def state_facts(self) -> None:
-        """What the state requires that the questions so far did not cover."""
-        pol = self.clinician["policies"]
-        if self.needs("policies.therapy.approach"):
-            approach = self.q("How you work, in plain words, e.g. talk therapy that uses CBT",
-                              help=f"{self.pack.name} asks you to describe your approach.")
-            pol["therapy"] = {"approach": approach, **pol.get("therapy", {})}
-        if self.needs("policies.records.custodian"):
-            self.say(f"{self.pack.name} asks who keeps your records safe if you die or cannot practice.")
-            pol["records"] = {"custodian": {"name": self.q("Their name"), "phone": self.q("Their phone number")}}
+        """Whatever the state's pack requires that the questions so far left empty, each asked in plain words."""
+        for req in self.required():
+            if self.answered(req.key) or req.key.startswith("clinician.board") and not self.needs_board():
+                continue
+            ask = self.ASKERS.get(req.key)
+            if ask is not None:
+                getattr(self, ask)()
+            else:
+                self.say(fill(f"{self.state} also asks for {req.key} ({req.source.cite}). I cannot ask for it "
+                              "here: add it to your file, and 'consentgen check' will show you where."))
+
+    def approach(self) -> None:
+        therapy = self.clinician["policies"].setdefault("therapy", {})
+        approach = self.q("How you work, in plain words, e.g. talk therapy that looks at how your thoughts, "
+                          "feelings and habits connect", help=f"{self.state} asks you to describe your approach.",
+                          example="talk therapy that looks at how your thoughts, feelings and habits connect")
+        self.clinician["policies"]["therapy"] = {"approach": approach, **therapy}
+
+    def custodian(self) -> None:
+        self.say(f"{self.state} asks who keeps your records safe if you die or cannot practice.")
+        self.clinician["policies"]["records"] = {"custodian": {
+            "name": self.q("Their name", example="Jordan Example"),
+            "phone": self.q("Their phone number", example="555-0155")}}
+
+    def supervisor_details(self) -> None:
+        """Asked only if the status is supervised and the supervisor is somehow incomplete."""
+        sup = self.clinician["clinician"].get("supervisor")
+        if sup is None:
+            self.supervisor()
+            return
+        if self.needs("clinician.supervisor.address") and not sup.get("address"):
+            sup["address"] = self.q("Your supervisor's business address, on one line",
+                                    example="200 Example Avenue, Anytown")
+        if self.needs("clinician.supervisor.qualifications") and not sup.get("qualifications"):
+            sup["qualifications"] = self.q("Your supervisor's qualifications, e.g. LPC-S, board-approved "
+                                           "supervisor since 2012", example="LPC-S, board-approved supervisor")
+
+    #: The profile keys a pack may require, and the question that fills each (for ``state_facts``).
+    ASKERS = {
+        "practice.address": "office_address", "practice.phone": "office_phone",
+        "practice.complaint_notice": "complaint_notice", "clinician.credentials": "credentials",
+        "clinician.license": "license", "clinician.education": "education", "clinician.training": "education",
+        "clinician.supervisor": "supervisor_details", "clinician.supervisor.address": "supervisor_details",
+        "clinician.supervisor.qualifications": "supervisor_details", "clinician.board": "ask_board",
+        "clinician.board.address": "ask_board", "clinician.board.phone": "ask_board",
+        "policies.therapy.approach": "approach", "policies.fees.services": "session_fee",
+        "policies.records.custodian": "custodian"}
+
+
+def license_rows(profession: str, part) -> list[tuple[str, str]]:
+    """A profession's license types for the listing: its own, then (on a line of their own) the titles of
+    those who work under supervision."""
+    own = [t for t in part.types if t not in part.associate_types]
+    rows = [(PROFESSION_WORDS.get(profession, profession), ", ".join(own))]
+    if part.associate_types:
+        rows.append(("", "under supervision: " + ", ".join(part.associate_types)))
+    return rows
+
+
+def ai_purpose(answer: str) -> str | None:
+    """What the software does, as the end of 'I use software with artificial intelligence, which ...'."""
+    words = " ".join(answer.split()).rstrip(". ")
+    return re.sub(r"(?i)^(i use software with (artificial intelligence|ai),? )?which\s+", "", words) or None
+
+
+# The profile keys a jurisdiction pack may require that the questions can fill.
+STATE_KEYS = frozenset(Interview.ASKERS)
 
 
 # ---- the files -------------------------------------------------------------------------------
@@ -480,7 +751,7 @@ def _emit(data: dict, notes: dict[str, str], path: tuple[str, ...], lines: list[
 
 
 def _options(title: str, choices: tuple[tuple[str, str], ...]) -> str:
-    return "\n".join([title, *choice_lines(choices)])
+    return "\n".join([title, *choice_lines(choices, wrap=False)])
 
 
 _EDIT = ("Lines that start with # are notes for you; clients never see them. Change any value "
@@ -520,17 +791,38 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
               + f"\nAfter a change, check it from the practice folder with:\n  consentgen check clinicians/{file}")
     license = "" if "license" in it.clinician["clinician"] else (
         '\nTo add your license, add a line like this under name:\n  license: {type: "LPC", number: "12345", state: "CO"}')
+    if it.pack is not None and it.pack.professions:
+        kind = it.license_type
+        known = profession_of(it.pack, kind) is not None
+        license_note = (f"Your license: its type, its number, and the state that issued it. 'consentgen packs "
+                        f"{it.code}' lists the license types {it.pack.name}'s rules know"
+                        + ("." if known else f"; for any other type the strictest rules of {it.pack.name}'s "
+                           "professions apply, and 'consentgen check' warns."))
+    else:
+        license_note = "Your license: its type, its number, and the state that issued it."
+    supervisor = "Your clinical supervisor. Clients may contact them about your work together."
+    sup = it.clinician["clinician"].get("supervisor") or {}
+    if sup.get("address") or sup.get("qualifications"):
+        supervisor += (f" {it.state} asks you to give clients their business address and their qualifications "
+                       "as a supervisor (address, qualifications).")
     coverage = ("EXAMPLE ONLY: Jordan Example and this number are made up. Replace them with the "
                 "colleague who really covers for you, and their phone number." if example else
                 "The colleague clients can reach while you are away.")
     notes = {
         "clinician": "About you, as clients will see it." + license,
         "clinician.status": _options("Your status, one of:", STATUS),
-        "clinician.license": "Your license: its type, its number, and the state that issued it.",
-        "clinician.supervisor": "Your clinical supervisor. Clients may contact them about your work together.",
+        "clinician.license": license_note,
+        "clinician.education": "Your degrees, with where and when you earned them. Clients read it with the rest "
+                               "about you.",
+        "clinician.training": "The training and supervised experience your license required, and any training "
+                              "since.",
+        "clinician.supervisor": supervisor,
         "clinician.board": "The board that licenses you: its name, mailing address, phone and website. Clients "
                            "may contact it with a complaint.",
         "practice": "Practice settings that are yours alone; for you they replace those in ../practice.yaml.",
+        "practice.phone": "The office phone number, for appointments and bills.",
+        "practice.address": "The street address, on one line.",
+        "practice.complaint_notice": "The complaint notice your state prescribes, word for word.",
         "practice.self_pay": "true if you see clients who pay for themselves or have no insurance: your fees "
                              "handout then adds the Good Faith Estimate notice. false if every client uses "
                              "insurance.",
@@ -582,7 +874,14 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
         "policies.fees.insurance": "in_network: the insurance plans you are in network with, like "
                                    '["Aetna", "Cigna"]; [] means none. superbills: true if you give receipts '
                                    "clients can send to their insurer.",
-        "policies.records": "Who keeps your records safe if you die or cannot practice.",
+        "policies.records": "custodian: who keeps your records safe if you die or cannot practice.",
+        "policies.fees.paid_ahead": _options("Whether clients pay ahead, one of:", PAID_AHEAD),
+        "policies.fees.refund_days": "If a client paid for a session that does not take place, you refund it "
+                                     "within this many days.",
+        "policies.ai": _options("Software with artificial intelligence (AI) in your work. use is one of:", AI_USE)
+                       + f"\npurpose: what it does, finishing the sentence '{AI_SENTENCE} ...'. "
+                         "transcribes_sessions: true if it records or transcribes sessions (then you ask each "
+                         "client first for a separate written consent).",
     }
     return header, notes
 
@@ -591,9 +890,9 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
 
 INTRO = ("I will ask about your practice, about you, about five things clients often wonder about: "
          "your relationship, contact between sessions, what you share about yourself, breaks, and how "
-         "therapy ends, and then about your fees. Press Enter to keep the answer shown in [brackets]. "
-         "Nothing is final: your answers go into {practice} and {folder}/YOUR-NAME.yaml, and you can "
-         "change any of them there later.")
+         "therapy ends, then about your fees and any software with artificial intelligence you use. Press "
+         "Enter to keep the answer shown in [brackets]. Nothing is final: your answers go into {practice} and "
+         "{folder}/YOUR-NAME.yaml, and you can change any of them there later.")
 
 
 def example_answer(question: Question) -> Any:
@@ -633,6 +932,7 @@ def run(directory: Path, ask: Ask, say: Say, *, yes: bool = False, force: bool =
     it.about_you()
     it.policies()
     it.fees()
+    it.technology()
     if kept is None:
         it.crisis()
     it.state_facts()
