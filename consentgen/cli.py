@@ -179,6 +179,43 @@ def check(profiles, fmt, strict, template_dirs) -> None:
 
 
 @main.command()
+@click.argument("code", required=False)
+@click.option("--license", "license_type", metavar="TYPE",
+              help="A license type, e.g. LMFT: show the facts for it (an unknown type gets the strictest rules).")
+def packs(code, license_type) -> None:
+    """List the jurisdiction packs, or every fact of one pack with its source and whether it was verified."""
+    from .jurisdictions import available, load_pack, pack_facts
+
+    with user_errors():
+        if code is None:
+            for c in available():
+                pack = load_pack(c)
+                _, facts = pack_facts(pack, None)
+                verified = sum(f.source.verified for f in facts)
+                types = ", ".join(t for part in pack.professions.values() for t in part.types[:1])
+                click.echo(f"{c}  {pack.name:<12} {verified}/{len(facts)} facts verified  license types: {types}")
+            return
+        pack = load_pack(code.upper())
+        if pack is None:
+            from .errors import ConsentgenError
+
+            raise ConsentgenError(f"no jurisdiction pack '{code}' (packs: {', '.join(available())})")
+        profession, facts = pack_facts(pack, license_type)
+        shown = profession or ("no license type given" if not license_type else
+                               f"'{license_type}' is not a type this pack knows: the strictest rules apply")
+        click.echo(f"{pack.code} {pack.name} ({pack.version}); {shown}")
+        for f in facts:
+            s = f.source
+            click.echo(f"\n{f.label}: {f.value}")
+            click.echo(f"  source: {s.cite}")
+            if s.url:
+                click.echo(f"  read: {s.url}" + (f" on {s.read.isoformat()}" if s.read else ""))
+            if s.quote:
+                click.echo(f"  quote: \"{s.quote}\"")
+            click.echo("  verified" if s.verified else f"  NOT VERIFIED: {s.reason}")
+
+
+@main.command()
 def rules() -> None:
     """List the policy rules that 'check' applies, with their severity."""
     from .lint import RULES

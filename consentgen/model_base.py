@@ -73,3 +73,7 @@ class Person(Model):
 
 class Supervisor(Person):
     license: License | None = Field(None, description="The supervisor's license.")
+    address: Text | None = Field(None, description="The supervisor's business address (Texas asks for it).")
+    qualifications: Text | None = Field(
+        None, description="The supervisor's qualifications, e.g. `LPC-S, board-approved supervisor since 2012` "
+        "(Texas asks for them).")

@@ -78,6 +78,11 @@ class Fees(Model):
     services: tuple[Service, ...] = Field((), description="Each service and its fee.")
     payment_due: Text = Field("at each session", description="When payment is due, e.g. `at each session`.")
     payment_methods: tuple[Text, ...] = Field((), description="Ways to pay, e.g. `[card, check]`.")
+    paid_ahead: Literal["never", "first-session", "packages"] = Field(
+        "never", description="Whether clients pay ahead: `never`, `first-session` (a deposit to book the first "
+        "session) or `packages` (a block of sessions paid ahead). Washington asks you to say.")
+    refund_days: int = Field(30, ge=1, le=90, description="Days within which you refund money paid for a session "
+                                                           "that does not take place.")
     sliding_scale: bool = Field(False, description="Whether a lower fee is possible for clients who need one.")
     cancellation: Cancellation = Field(default_factory=Cancellation, description="Late cancellation and no-show rules.")
     insurance: Insurance = Field(default_factory=Insurance, description="Insurance you accept.")
@@ -115,6 +120,25 @@ class Online(Model):
     search_clients: Literal["never", "with-consent"] = Field(
         "never", description="`never` search for clients online (except in an emergency), or only `with-consent`.")
     note: Note | None = Field(None, description="Your own words about social media and the internet.")
+
+
+class AiUse(Model):
+    use: Literal["none", "administrative", "supplementary"] = Field(
+        "none", description="Whether software with artificial intelligence helps your work: `none`, `administrative` "
+        "(scheduling, billing, reminders) or `supplementary` (for example drafting notes from a session).")
+    purpose: Text | None = Field(None, description="What it does, in plain words, e.g. `drafts my session notes, "
+                                                   "which I check and correct`. Required when used.")
+    transcribes_sessions: bool = Field(
+        False, description="Whether sessions are recorded or transcribed with its help (then clients give a "
+        "separate written consent, which they may refuse or take back).")
+
+    @model_validator(mode="after")
+    def _purpose(self) -> AiUse:
+        if self.use != "none" and not self.purpose:
+            raise ValueError("software with artificial intelligence that you use needs its 'purpose'")
+        if self.transcribes_sessions and self.use == "none":
+            raise ValueError("'transcribes_sessions' needs 'use: supplementary'")
+        return self
 
 
 class Signers(Model):

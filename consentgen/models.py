@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .model_intake import Fees, Online, Records, Signers, Telehealth, Therapy
+from .model_intake import AiUse, Fees, Online, Records, Signers, Telehealth, Therapy
 from .model_base import Board, Colour, DocName, Duration, Email, License, Model, Money, Note, Person, Supervisor, Text
 
 class Branding(Model):
@@ -56,6 +56,12 @@ class Clinician(Model):
         "licensed", description="`licensed`, or `associate`/`trainee` (then `supervisor` is required)."
     )
     license: License | None = Field(None, description="Your license (type, number, state).")
+    education: Text | None = Field(
+        None, description="Your degrees, with where and when you earned them, e.g. "
+        "`MA in Counseling, University of Denver, 2015`. Colorado and Washington ask for this.")
+    training: Text | None = Field(
+        None, description="The training and supervised experience your license required, and any since, e.g. "
+        "`2,000 hours of supervised practice; certified in EMDR`. Colorado and Washington ask for this.")
     board: Board | None = Field(None, description="The board that licenses you, and how to reach it.")
     supervisor: Supervisor | None = Field(None, description="Your clinical supervisor, if you are an associate or trainee.")
 
@@ -226,6 +232,7 @@ class Policies(Model):
     records: Records = Field(default_factory=Records, description="How long records are kept and who keeps them.")
     online: Online = Field(default_factory=Online, description="Social media and the internet.")
     signers: Signers = Field(default_factory=Signers, description="Who signs the acknowledgement.")
+    ai: AiUse = Field(default_factory=AiUse, description="Software with artificial intelligence in your work.")
 
 
 RuleId = Annotated[str, Field(pattern=r"^L\d\d$")]

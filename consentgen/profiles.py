@@ -55,19 +55,25 @@ def load_profile(path: Path | str) -> LoadedProfile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        errors = tuple(_describe(err, positions, data, layers) for err in exc.errors())
+        errors = describe(exc, positions, layers)
         raise ProfileError(errors[0], errors=errors) from None
     return LoadedProfile(profile, layers, positions)
 
 
-def _describe(err: dict, positions: Positions, data: dict, layers: tuple[Path, ...]) -> str:
+def describe(exc: ValidationError, positions: Positions, layers: tuple[Path, ...],
+             root: type[BaseModel] = Profile) -> tuple[str, ...]:
+    """One line for each pydantic error: ``file:line: key.path: message`` (keys of ``root``'s schema)."""
+    return tuple(_describe(err, positions, layers, root) for err in exc.errors())
+
+
+def _describe(err: dict, positions: Positions, layers: tuple[Path, ...], root: type[BaseModel]) -> str:
     """One line for one pydantic error: ``file:line: key.path: message``."""
     loc: KeyPath = tuple(part for part in err["loc"] if not _is_union_tag(part))
     where = _nearest(loc, positions) or Where(display_path(layers[-1]), 1)
     key = dotted(loc) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        message = f"unknown key '{loc[-1]}'" + _suggest(loc)
+        message = f"unknown key '{loc[-1]}'" + _suggest(loc, root)
     elif kind == "missing":
         message = "required key is missing"
         if loc[:-1] not in positions and len(loc) > 1:
@@ -117,9 +123,9 @@ def _plain_message(err: dict) -> str:
     return msg
 
 
-def _model_at(loc: KeyPath) -> type[BaseModel] | None:
+def _model_at(loc: KeyPath, root: type[BaseModel]) -> type[BaseModel] | None:
     """The model class whose keys live at ``loc`` (for suggestions)."""
-    model: Any = Profile
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -136,8 +142,8 @@ def _fields(model: type[BaseModel]) -> dict:
     return {(f.alias or name): f for name, f in model.model_fields.items()}
 
 
-def _suggest(loc: KeyPath) -> str:
-    model = _model_at(loc[:-1])
+def _suggest(loc: KeyPath, root: type[BaseModel]) -> str:
+    model = _model_at(loc[:-1], root)
     if model is None:
         return ""
     known = sorted(_fields(model))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 
@@ -34,3 +35,20 @@ def docx_text(path: Path | bytes) -> str:
 
 def text_of(path: Path) -> str:
     return pdf_text(path) if path.suffix == ".pdf" else docx_text(path)
+
+
+_FOOTER = re.compile(r"^Effective \w+ \d+, \d{4}\s*Page \d+ of \d+$|^Page \d+ of \d+$|^Effective \w+ \d+, \d{4}$")
+
+
+def body_lines(page_text: str) -> list[str]:
+    """A page's lines without its running header (the first line) and footer."""
+    lines = [ln.strip() for ln in page_text.splitlines() if ln.strip()]
+    return [ln for ln in lines[1:] if not _FOOTER.match(ln)]
+
+
+def pdf_body_text(data: bytes) -> str:
+    """A PDF's reading text, pages joined without their headers and footers, so that a
+    paragraph split by a page break reads as one."""
+    from pypdf import PdfReader
+
+    return squash(" ".join(" ".join(body_lines(p.extract_text() or "")) for p in PdfReader(io.BytesIO(data)).pages))

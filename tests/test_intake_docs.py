@@ -142,8 +142,9 @@ FACTS = {
     ("plain", "fees-and-cancellations"): (
         ["$140", "at least 48 hours", "I do not charge a fee for cancelling late or for missing a session",
          "not in network with any insurance plan", "superbill", "at least 45 days",
-         "I do not send unpaid bills to a collection agency"],
-        ["Good Faith Estimate", "$400", "sliding scale", "the fee is", "small claims"]),
+         "I do not send unpaid bills to a collection agency",
+         "Good Faith Estimate", "$400"],      # every US practice: no self-pay flag needed (45 CFR 149.610)
+        ["sliding scale", "the fee is", "small claims"]),
     ("mixed", "fees-and-cancellations"): (
         ["Please ask me about my fees", "the fee is $100", "I do not charge for cancelling late",
          "I do not give forms for insurance claims", "Good Faith Estimate", "$400", "120 days",
@@ -151,8 +152,9 @@ FACTS = {
         ["superbill", "Insurance does not pay", "| Service"]),
     ("same-fee", "fees-and-cancellations"): (
         ["If you cancel with less notice, or miss a session without telling me, the fee is $150",
-         "I am in network with Kaiser", "If you have a different plan"],
-        ["Good Faith Estimate"]),
+         "I am in network with Kaiser", "If you have a different plan",
+         "Good Faith Estimate"],              # in network, and still: some clients will not use their plan
+        ["I do not charge"]),
     ("late-only", "fees-and-cancellations"): (
         ["If you cancel with less notice, or miss a session without telling me, the fee is $80"],
         ["I do not charge"]),

@@ -51,7 +51,7 @@ CHECKLIST = [
     ("Good Faith Estimate", "example-tx/clinicians/thomas-nakamura.yaml", "fees-and-cancellations",
      ["Good Faith Estimate", "$400", "120 days"]),
     ("Limits of confidentiality", "example-wa/clinicians/jonah-whitfield.yaml", "informed-consent",
-     ["Abuse or neglect", "Court orders", "the law in Washington requires me to act to protect them",
+     ["Abuse or neglect", "Court orders", "Washington law asks me to take reasonable care to protect them",
       "If one of you tells me something alone, I will usually keep it private"]),
     ("HIPAA Notice of Privacy Practices", "example-ca/clinicians/aisha-rahman.yaml", "privacy-notice-acknowledgement",
      ["Notice of Privacy Practices", "February 16, 2026"]),
@@ -72,7 +72,7 @@ CHECKLIST = [
     ("Termination", "example-wa/clinicians/marisol-ortega-reyes.yaml", "ending-therapy",
      ["You can stop therapy whenever you want", "No sudden endings", "names of other therapists"]),
     ("Minors and custody", "example-tx/clinicians/elena-vasquez.yaml", "informed-consent",
-     ["Young people in therapy", "copy of the custody order"]),
+     ["Young people in therapy", "need to give me a current copy"]),
     ("Language and disability access", "example-wa/clinicians/priyanka-desai.yaml", "informed-consent",
      ["interpreter", "large print"]),
     ("Signatures and versions", "example-wa/clinicians/priyanka-desai.yaml", "acknowledgement",
@@ -101,7 +101,7 @@ def test_checklist_covers_every_row_of_content_md():
 def test_colorado_gives_its_mandatory_disclosures():
     rendered = text(clinician("example-practice/clinicians/ana-nunez.yaml"), "informed-consent")
     for phrase in ["MFT.0012345", "Colorado State Board of Marriage and Family Therapist Examiners",
-                   "555-0190", "1560 Broadway", "second opinion", "or end it, whenever you choose",
+                   "303-894-7800", "1560 Broadway", "My education: MA in Marriage and Family Therapy", "second opinion", "or end it, whenever you choose",
                    "the law in Colorado requires me", "Sexual intimacy"]:
         assert phrase.lower() in rendered.lower(), phrase
 

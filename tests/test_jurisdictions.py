@@ -1,64 +1,66 @@
-"""Jurisdiction packs: each loads, asks only for fields the schema has, makes
-`check` name every missing field with its rule and line, and reaches templates
-through `context_for` (or the ethics-code baseline when there is no pack).
+"""Jurisdiction packs: sourced facts, by license type, every statement printed.
+
+Each pack loads; every fact carries its source; a bad pack is refused with
+file:line; the license type picks the profession's rules (an unknown type
+gets the strictest, and `check` warns); every statement of every pack reaches
+a client's PDF; `check` names each missing required field with its citation.
 
 Every person, practice and number below is fictional (555-01xx phones).
 """
 from __future__ import annotations
 
 import copy
-import json
 import re
 import typing
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from pydantic import BaseModel
 
-from consentgen.cli import main
-from consentgen.errors import display_path
+from consentgen.compose import Job, compose, render_documents
+from consentgen.errors import ConsentgenError
+from consentgen.jurisdictions import available, load_pack, pack_facts, read_pack, resolve
+from consentgen.lint import check_profile
 from consentgen.model_base import inner_model
-from consentgen.jurisdictions import PACKS, available, context_for, load_pack
 from consentgen.models import Profile
+from consentgen.pack_model import SECTIONS
+from consentgen.profiles import load_profile
 
-CODES = ("US-CA", "US-CO", "US-TX", "US-WA")
+from .readback import pdf_body_text, squash
 
-# The facts each pack encodes: duty to warn, minor consent age, gift cap, both sign.
-FACTS = {
-    "US-CO": ("mandatory", 12, None, False),
-    "US-WA": ("mandatory", 13, None, True),
-    "US-TX": ("permissive", None, 50, False),
-    "US-CA": ("mandatory", 12, None, False),
-}
+CODES = available()
+NOTICE = "Example complaint notice for tests only. A real practice pastes the official wording here."
 
 # A fictional value for every key any pack may require. A pack that requires a
 # new key fails test_every_required_key_has_a_test_value until one is added here.
-NOTICE = "Example complaint notice for tests only. A real practice pastes the official wording here."
 VALUES: dict[str, typing.Any] = {
     "practice.address": "14 Juniper Lane, Suite 2, Springfield (example)",
     "practice.phone": "555-0131",
     "practice.complaint_notice": NOTICE,
     "clinician.credentials": "MA, LPC",
     "clinician.license": {"type": "LPC", "number": "TEST-0001", "state": "XX"},
-    "clinician.board": {"name": "Example State Board of Counselors (fictional)"},
-    "clinician.board.address": "100 Example Avenue, Capital City (example)",
-    "clinician.board.phone": "555-0199",
-    "clinician.board.website": "board.example",
-    "policies.therapy.approach": "Talk therapy that uses CBT.",
+    "clinician.education": "MA in Counseling, Example University, 2015",
+    "clinician.training": "2,000 hours of supervised practice",
+    "clinician.board": {"name": "Example State Board of Counselors (fictional)", "address": "100 Example Avenue",
+                        "phone": "555-0199"},
+    "clinician.supervisor": {"name": "Morgan Vale", "credentials": "PhD", "phone": "555-0150"},
+    "clinician.supervisor.address": "200 Example Street, Suite 3 (example)",
+    "clinician.supervisor.qualifications": "a board-approved supervisor for 10 years",
+    "policies.therapy.approach": "talk therapy that uses CBT",
     "policies.fees.services": [{"name": "Individual session (50 minutes)", "fee": 150}],
     "policies.records.custodian": {"name": "Morgan Vale", "credentials": "LPC", "phone": "555-0142"},
 }
 
-LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+): (?P<key>[a-z_.]+): required in (?P<name>.+) by (?P<rule>.+)$")
 
+def every_part(pack):
+    """(profession or None for the base, statements, requirements) of a pack."""
+    yield None, pack.statements, pack.required
+    for name, part in pack.professions.items():
+        yield name, part.statements, part.required
 
-# ---------------------------------------------------------------- helpers
 
 def schema_field(key: str):
-    """The pydantic FieldInfo that a dotted profile key names, or None if the schema has no such key."""
-    model: type[BaseModel] | None = Profile
+    model = Profile
     field = None
     for part in key.split("."):
         if model is None or part not in model.model_fields:
@@ -68,287 +70,156 @@ def schema_field(key: str):
     return field
 
 
-def _set(data: dict, key: str, value: typing.Any) -> None:
-    *parents, last = key.split(".")
-    for part in parents:
-        data = data.setdefault(part, {})
-    if isinstance(value, dict) and isinstance(data.get(last), dict):
-        data[last].update(copy.deepcopy(value))
-    else:
-        data[last] = copy.deepcopy(value)
+# -- loading and sources --------------------------------------------------------------
+
+def test_seven_packs_load_each_named_by_its_code():
+    assert {"US-CA", "US-CO", "US-TX", "US-WA", "US-NY", "US-FL", "US-IL"} <= set(CODES)
+    for code in CODES:
+        pack = load_pack(code)
+        assert pack.code == code and pack.professions, code
 
 
-def _delete(data: dict, key: str) -> None:
-    *parents, last = key.split(".")
-    for part in parents:
-        data = data[part]
-    del data[last]
+@pytest.mark.parametrize("code", CODES)
+def test_every_required_key_exists_in_the_schema_is_optional_there_and_has_a_test_value(code):
+    for _, _, required in every_part(load_pack(code)):
+        for req in required:
+            field = schema_field(req.key)
+            assert field is not None, f"{code} requires {req.key}, which the profile schema does not have"
+            assert not field.is_required(), f"{req.key} is required by the schema itself"
+            assert req.key in VALUES, f"add a fictional test value for {req.key}"
 
 
-def complete_profile(code: str) -> dict:
-    """A solo, single-file profile for ``code`` with every field its pack requires."""
-    data = {
-        "schema": 1,
-        "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": code},
-        "clinician": {"name": "Rowan Ellery"},
-    }
-    for req in sorted(load_pack(code).required, key=lambda r: r.key.count(".")):  # parents before leaves
-        _set(data, req.key, VALUES[req.key])
-    if "license" in data["clinician"]:
-        data["clinician"]["license"]["state"] = code.split("-")[1]
-    return data
+@pytest.mark.parametrize("code", CODES)
+def test_every_fact_has_a_source_and_a_verified_one_has_its_quote(code):
+    _, facts = pack_facts(load_pack(code), None)
+    for fact in facts:
+        s = fact.source
+        if s.verified:
+            assert s.url.startswith("http") and s.read and 3 <= len(s.quote.split()) <= 40, fact.label
+        else:
+            assert len(s.reason) > 20, f"{fact.label}: an unverified fact says why"
 
 
-def write(path: Path, data: dict) -> Path:
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+@pytest.mark.parametrize("code", CODES)
+def test_statements_are_short_plain_and_cite_nothing(code):
+    for _, statements, _ in every_part(load_pack(code)):
+        for s in statements:
+            assert s.section in SECTIONS
+            if s.text:
+                for sentence in re.split(r"(?<=[.!?])\s+", s.text.strip()):
+                    assert len(sentence.split()) <= 22, (code, s.id, sentence)
+                assert not re.search(r"\b(?:RCW|WAC|CRS|TAC|CFR|ILCS|Fla\. Stat|B&P)\b|§", s.text), (code, s.id)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
     return path
 
 
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Each mapping key path's line, read with PyYAML itself (the oracle, independent of consentgen)."""
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                sub = path + (key_node.value,)
-                lines[sub] = key_node.start_mark.line + 1
-                walk(value_node, sub)
-
-    walk(yaml.compose(text), ())
-    return lines
+SOURCE = "    source: {cite: X 1, verified: false, reason: nothing could be read for this test pack}\n"
+GOOD = ("code: US-ZZ\nname: Zed\nversion: v1\neffective: 2026-01-01\n"
+        "delivery:\n  value: In writing.\n" + SOURCE.replace("    ", "  ") +
+        "duty_to_warn:\n  value: none\n" + SOURCE.replace("    ", "  "))
 
 
-def nearest_line(lines: dict[tuple[str, ...], int], key: str) -> int:
-    parts = tuple(key.split("."))
-    return next((lines[parts[:n]] for n in range(len(parts), 0, -1) if parts[:n] in lines), 1)
+@pytest.mark.parametrize("extra, message", [
+    ("colour: blue\n", "unknown key 'colour'"),
+    ("statements:\n  - id: x\n    text: Hello.\n" + SOURCE, "section: required key is missing"),
+    ("statements:\n  - id: x\n    section: elsewhere\n    text: Hello.\n" + SOURCE, "no known section 'elsewhere'"),
+    ("statements:\n  - id: x\n    section: rights\n    text: Hello.\n", "source: required key is missing"),
+    ("statements:\n  - id: x\n    section: rights\n    text: Hello.\n    source: nowhere\n", "no source named 'nowhere'"),
+    ("statements:\n  - id: x\n    section: rights\n    text: Hello.\n"
+     "    source: {cite: X 1, verified: true}\n", "a verified source needs its url"),
+])
+def test_a_bad_pack_is_refused_with_its_file_and_line(tmp_path, extra, message):
+    assert read_pack(_write(tmp_path / "US-ZZ.yaml", GOOD)).name == "Zed"
+    with pytest.raises(ConsentgenError) as err:
+        read_pack(_write(tmp_path / "US-ZZ.yaml", GOOD + extra))
+    assert re.search(r"US-ZZ\.yaml:\d+: ", str(err.value)) and message in str(err.value), str(err.value)
 
 
-def check(path: Path):
-    return CliRunner().invoke(main, ["check", str(path)], catch_exceptions=False)
+# -- the license type picks the rules ---------------------------------------------------
+
+def profile(code: str, license_type: str, **policies) -> Profile:
+    data = {"schema": 1, "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": code},
+            "clinician": {"name": "Rowan Ellery", "license": {"type": license_type, "number": "T-1",
+                                                              "state": code[3:]}},
+            "policies": policies}
+    return Profile.model_validate(data)
 
 
-def l11_lines(path: Path) -> tuple[int, list[str]]:
-    """Run check; its exit code and, in the form 'file:line: key: required in State by rule',
-    the findings of rule L11 (what the jurisdiction requires). Other rules are tested elsewhere."""
-    result = CliRunner().invoke(main, ["check", "--format", "json", str(path)], catch_exceptions=False)
-    report = json.loads(result.stdout)
-    (profile,) = report["profiles"]
-    assert profile["valid"], profile["invalid"]
-    lines = [f"{f['file']}:{f['line']}: {f['key']}: {f['message']}" for f in profile["findings"] if f["rule"] == "L11"]
-    return result.exit_code, lines
+def test_texas_marriage_and_family_therapists_get_never_and_counselors_five_years():
+    assert resolve(profile("US-TX", "LMFT")).post_termination.years is None
+    assert resolve(profile("US-TX", "LPC")).post_termination.years == 5
+    assert resolve(profile("US-TX", "LPC")).gift_cap == 50
+    assert resolve(profile("US-TX", "LMFT")).gift_cap is None     # the $50 cap is the counselors' rule
 
 
-# ---------------------------------------------------------------- (a) packs load; keys exist
+def test_an_unknown_license_type_gets_the_strictest_rule_and_check_warns(tmp_path):
+    law = resolve(profile("US-TX", "Life Coach"))
+    assert law.unknown_type and law.post_termination.years is None           # never, the strictest
+    assert law.records.adult_years == max(p.records.adult_years for p in load_pack("US-TX").professions.values()
+                                          if p.records)
+    path = _write(tmp_path / "p.yaml", yaml.safe_dump({
+        "schema": 1, "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": "US-CA",
+                                  "complaint_notice": NOTICE},
+        "clinician": {"name": "Rowan Ellery", "license": {"type": "Life Coach", "number": "T-1", "state": "CA"}}}))
+    found = [f for f in check_profile(load_profile(path)) if f.rule == "L29"]
+    assert len(found) == 1 and found[0].severity == "warning" and "Life Coach" in found[0].message
 
-def test_every_pack_file_loads_and_is_named_by_its_code():
-    files = sorted(p.stem for p in PACKS.glob("*.yaml"))
-    assert set(CODES) <= set(files) and files == list(available())
-    for code in files:
-        pack = load_pack(code)
-        assert pack is not None and pack.code == code
-        assert pack.sources and pack.delivery and pack.delivery_source and pack.post_termination_source
+
+def test_check_lists_unverified_facts_as_information_and_never_as_errors(tmp_path):
+    path = _write(tmp_path / "p.yaml", yaml.safe_dump({
+        "schema": 1, "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": "US-CA",
+                                  "complaint_notice": NOTICE},
+        "clinician": {"name": "Rowan Ellery", "license": {"type": "LMFT", "number": "T-1", "state": "CA"}}}))
+    found = check_profile(load_profile(path))
+    info = [f for f in found if f.rule == "L28"]
+    assert info and all(f.severity == "info" for f in info)
+    assert any("12 or older" in f.message or "age a minor" in f.message for f in info)
+
+
+# -- every statement reaches a client ----------------------------------------------------
+
+def _everything(code: str, profession: str) -> dict:
+    """A profile that turns on every condition a statement may need: minors, an associate, video, AI."""
+    part = load_pack(code).professions[profession]
+    license_type = (part.associate_types or part.types)[0]
+    data: dict = {"schema": 1,
+                  "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": code,
+                               "phone": "555-0131", "address": "14 Juniper Lane (example)"},
+                  "clinician": {"name": "Rowan Ellery", "license": {"type": license_type, "number": "T-1",
+                                                                    "state": code[3:]},
+                                "status": "associate"},
+                  "packet": ["informed-consent", "our-relationship", "fees-and-cancellations", "telehealth-consent"],
+                  "policies": {"therapy": {"sees_minors": True},
+                               "telehealth": {"offered": True, "platform": "a video service", "states": [code[3:]]},
+                               "ai": {"use": "supplementary", "purpose": "drafts my notes",
+                                      "transcribes_sessions": True}}}
+    for key, value in VALUES.items():
+        if key.startswith(("clinician.supervisor", "practice.complaint_notice")):
+            *parents, last = key.split(".")
+            node = data
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[last] = copy.deepcopy(value) if not isinstance(node.get(last), dict) else {**node[last], **value}
+    return data
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_every_required_key_exists_in_the_schema_and_is_optional_there(code):
-    keys = [req.key for req in load_pack(code).required]
-    assert keys and len(keys) == len(set(keys)), "a required key is listed twice"
-    for key in keys:
-        field = schema_field(key)
-        assert field is not None, f"{code}: '{key}' is not a profile key"
-        # If the schema itself demanded the field, `check` could never report it with its rule.
-        assert not field.is_required(), f"{code}: '{key}' is already required by the schema"
-    for req in load_pack(code).required:
-        assert req.rule.strip(), f"{code}: '{req.key}' has no rule"
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_every_required_key_has_a_test_value(code):
-    assert {req.key for req in load_pack(code).required} <= set(VALUES)
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_statements_are_our_words_or_prescribed_wording_from_the_profile(code):
+def test_every_statement_of_every_pack_renders_in_a_pdf(code, tmp_path):
     pack = load_pack(code)
-    required = {req.key for req in pack.required}
-    ids = [s.id for s in pack.statements]
-    assert len(ids) == len(set(ids))
-    for s in pack.statements:
-        assert (s.text is None) != (s.profile_key is None), f"{code}/{s.id}: give text or profile_key, not both"
-        assert s.source.strip()
-        if s.verbatim:
-            # Prescribed wording is never typed into a pack: the practice supplies the official text.
-            assert s.profile_key, f"{code}/{s.id}: verbatim wording must come from the profile"
-        if s.profile_key:
-            assert schema_field(s.profile_key) is not None
-            assert s.profile_key in required, f"{code}/{s.id}: `check` must demand {s.profile_key}"
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_our_own_statements_use_short_sentences(code):
-    """Readability target (CONTENT.md section 3): no sentence over 20 words."""
-    for s in load_pack(code).statements:
-        if s.text:
-            for sentence in re.split(r"(?<=[.!?])\s+", s.text.strip()):
-                assert len(sentence.split()) <= 20, f"{code}/{s.id}: {sentence!r}"
-
-
-def test_prescribed_complaint_notices_come_from_the_profile():
-    for code in ("US-TX", "US-CA"):
-        pack = load_pack(code)
-        notice = {s.id: s for s in pack.statements}["complaint-notice"]
-        assert notice.profile_key == "practice.complaint_notice" and notice.verbatim and notice.text is None
-        assert "practice.complaint_notice" in {r.key for r in pack.required}
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_pack_facts(code):
-    pack = load_pack(code)
-    duty, age, cap, both = FACTS[code]
-    assert (pack.duty_to_warn, pack.minor_consent_age, pack.gift_cap, pack.both_sign) == (duty, age, cap, both)
-    assert pack.duty_to_warn_source and pack.post_termination
-    assert (pack.minor_consent_source is not None) == (age is not None)
-    assert (pack.gift_cap_source is not None) == (cap is not None)
-    assert (pack.both_sign_source is not None) == both
-
-
-def test_colorado_reflects_sb_24_115():
-    pack = load_pack("US-CO")
-    assert str(pack.effective) == "2024-08-07" and "SB 24-115" in pack.version
-    assert all("(1)(b)(I)" not in req.rule for req in pack.required)
-
-
-def test_california_brochure_is_a_trigger_not_a_default():
-    (trigger,) = load_pack("US-CA").triggers
-    assert trigger.document == "therapy-never-includes-sexual-behavior"
-    assert "previous therapist" in trigger.when and "728" in trigger.source
-    assert all(not load_pack(c).triggers for c in ("US-CO", "US-TX", "US-WA"))
-
-
-# ---------------------------------------------------------------- (b) + (d) check, field by field
-
-@pytest.mark.parametrize("code", CODES)
-def test_complete_profile_passes_check(code, tmp_path):
-    path = write(tmp_path / "profile.yaml", complete_profile(code))
-    code_, lines = l11_lines(path)
-    assert lines == []
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_each_missing_required_field_is_named_with_its_rule_and_line(code, tmp_path):
-    pack = load_pack(code)
-    rules = {req.key: req.rule for req in pack.required}
-    for req in pack.required:
-        data = complete_profile(code)
-        _delete(data, req.key)
-        path = write(tmp_path / f"{req.key}.yaml", data)
-        line = nearest_line(key_lines(path.read_text(encoding="utf-8")), req.key)
-
-        exit_code, lines = l11_lines(path)
-        assert exit_code == 1, (req.key, lines)
-        expected = f"{display_path(path)}:{line}: {req.key}: required in {pack.name} by {req.rule}"
-        assert expected in lines, (expected, lines)
-        for reported in lines:  # nothing else is blamed: only the key and what it held
-            m = LINE.match(reported)
-            assert m, reported
-            assert (m["key"] + ".").startswith(req.key + "."), reported
-            assert m["rule"] == rules[m["key"]]
-
-
-def test_line_is_the_nearest_existing_parent_key(tmp_path):
-    path = tmp_path / "texas.yaml"
-    path.write_text(
-        "schema: 1\n"                                                  # 1
-        "practice:\n"                                                  # 2
-        "  name: Bluebonnet Counseling (fictional)\n"                  # 3
-        "  jurisdiction: US-TX\n"                                      # 4
-        f"  complaint_notice: {NOTICE}\n"                              # 5
-        "clinician:\n"                                                 # 6
-        "  name: Casey Ramos\n"                                        # 7
-        "  license: {type: LPC, number: TEST-0002, state: TX}\n"       # 8
-        "  board:\n"                                                   # 9
-        "    name: Example Council (fictional)\n"                      # 10
-        "    address: 1 Example Plaza, Austin (example)\n"             # 11
-        "policies:\n"                                                  # 12
-        "  therapy: {approach: Talk therapy.}\n"                       # 13
-        "  fees:\n"                                                    # 14
-        "    services:\n"                                              # 15
-        "      - {name: Individual session, fee: 120}\n",              # 16
-        encoding="utf-8")
-    exit_code, lines = l11_lines(path)
-    assert exit_code == 1
-    shown = display_path(path)
-    assert lines == [
-        f"{shown}:9: clinician.board.phone: required in Texas by 22 TAC 681.35(a)(7); 22 TAC 884.31(b)",
-        f"{shown}:12: policies.records.custodian: required in Texas by 22 TAC 681.35(a)(8)",
-    ]
-
-
-def test_a_key_with_no_existing_parent_is_reported_at_line_1(tmp_path):
-    data = complete_profile("US-WA")
-    del data["policies"]
-    path = write(tmp_path / "washington.yaml", data)
-    exit_code, lines = l11_lines(path)
-    assert exit_code == 1
-    assert lines == [
-        f"{display_path(path)}:1: policies.therapy.approach: required in Washington by WAC 246-809-710(1)(e)",
-        f"{display_path(path)}:1: policies.fees.services: required in Washington by WAC 246-809-710(1)(h)(i)",
-    ]
-
-
-def test_no_pack_means_nothing_extra_is_required(tmp_path):
-    for code in (None, "US-ZZ"):
-        data = {"schema": 1, "practice": {"name": "Elm Counseling (fictional)"}, "clinician": {"name": "Sam Reyes"}}
-        if code:
-            data["practice"]["jurisdiction"] = code
-        path = write(tmp_path / "baseline.yaml", data)
-        assert l11_lines(path)[1] == []
-        result = check(path)
-        notes = [line for line in result.stderr.splitlines() if ": note: " in line]
-        if code is None:
-            assert notes == []
-        else:  # a code with no pack is likely a typo: say so, but it is not an error
-            assert notes == [f"{path}: note: no jurisdiction pack for 'US-ZZ' (packs: US-CA, US-CO, US-TX, US-WA); "
-                             "the ethics-code baseline applies"]
-
-
-# ---------------------------------------------------------------- (c) context_for
-
-@pytest.mark.parametrize("code", CODES)
-def test_context_for_gives_the_pack_to_templates(code):
-    pack = load_pack(code)
-    ctx = context_for(Profile.model_validate(complete_profile(code)))
-    duty, age, cap, both = FACTS[code]
-    assert ctx["pack"] is True and ctx["code"] == code and ctx["name"] == pack.name
-    assert (ctx["duty_to_warn"], ctx["minor_consent_age"], ctx["gift_cap"], ctx["both_sign"]) == (duty, age, cap, both)
-    assert set(ctx["statements"]) == {s.id for s in pack.statements}
-    for s in pack.statements:
-        shown = ctx["statements"][s.id]
-        assert shown["source"] == s.source and shown["verbatim"] == s.verbatim
-        assert shown["text"] == (NOTICE if s.profile_key else s.text)
-    assert [t["document"] for t in ctx["triggers"]] == [t.document for t in pack.triggers]
-
-
-@pytest.mark.parametrize("code", ("US-TX", "US-CA"))
-def test_prescribed_notice_is_the_profiles_text_verbatim(code):
-    data = complete_profile(code)
-    data["practice"]["complaint_notice"] = "Line one of the official wording.\nLine two, exactly as pasted."
-    ctx = context_for(Profile.model_validate(data))
-    assert ctx["statements"]["complaint-notice"] == {
-        "text": "Line one of the official wording.\nLine two, exactly as pasted.",
-        "source": {s.id: s for s in load_pack(code).statements}["complaint-notice"].source,
-        "verbatim": True,
-    }
-    del data["practice"]["complaint_notice"]
-    assert "complaint-notice" not in context_for(Profile.model_validate(data))["statements"]
-
-
-@pytest.mark.parametrize("code", (None, "US-ZZ", "US"))
-def test_context_for_falls_back_to_the_baseline(code):
-    data = {"schema": 1, "practice": {"name": "Elm Counseling (fictional)"}, "clinician": {"name": "Sam Reyes"}}
-    if code:
-        data["practice"]["jurisdiction"] = code
-    assert context_for(Profile.model_validate(data)) == {
-        "code": code, "name": None, "pack": False, "duty_to_warn": None, "minor_consent_age": None,
-        "gift_cap": None, "both_sign": False, "statements": {}, "triggers": (), "sources": ()}
+    missing = []
+    for profession in pack.professions:
+        path = _write(tmp_path / f"{profession}.yaml", yaml.safe_dump(_everything(code, profession)))
+        loaded = load_profile(path)
+        job = Job(formats=("pdf",))
+        docs = compose(loaded, job)
+        text = " ".join(pdf_body_text(data) for data in render_documents(loaded, job, docs, ("pdf",)).values())
+        law = resolve(loaded.profile)
+        for s in law.statements:
+            said = squash(law.texts[s.id])
+            # Compare the words, not the line breaks or the punctuation the PDF may split.
+            if re.sub(r"\W+", " ", said) not in re.sub(r"\W+", " ", text):
+                missing.append(f"{profession}: {s.id} ({s.section})")
+    assert missing == []

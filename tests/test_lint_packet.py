@@ -54,17 +54,21 @@ def profile(write, *, practice: str = "", packet: str = "[contact]", rest: str =
 
 # --- L12: Good Faith Estimate notice --------------------------------------------------------------
 
-def test_l12_self_pay_packet_without_the_good_faith_estimate_notice(write):
-    path = profile(write, practice="self_pay: true", packet="[our-relationship, contact]")
-    (f,) = run(path, "L12")
-    assert place(f) == ("L12", "error", display_path(path), line_of(path, "self_pay:"), "practice.self_pay")
+@pytest.mark.parametrize("practice", ["self_pay: true", "self_pay: false", "jurisdiction: US-CO"])
+def test_l12_a_us_fees_document_without_the_good_faith_estimate_notice(write, tmp_path, practice):
+    """Uninsured clients, and insured ones not using their insurance, are entitled to it: every US
+    practice has them, self-pay or in network (45 CFR 149.610)."""
+    folder = template(tmp_path / "tpl", "fees-and-cancellations", "# Fees\n\nA session is $140.\n")
+    path = profile(write, practice=practice, packet="[fees-and-cancellations]")
+    (f,) = run(path, "L12", (folder,))
+    assert place(f) == ("L12", "error", "fees-and-cancellations (rendered)", 1, None)
     assert "Good Faith Estimate" in f.message
 
 
 @pytest.mark.parametrize("practice, packet", [
-    ("self_pay: true", "[fees-and-cancellations]"),     # the boxed notice
-    ("self_pay: true", "[informed-consent]"),           # the fee summary's sentence
-    ("self_pay: false", "[our-relationship]"),
+    ("self_pay: false", "[fees-and-cancellations]"),    # the built-in boxed notice, for every US practice
+    ("self_pay: false", "[our-relationship]"),          # no fees document in the packet
+    ("jurisdiction: GB", "[fees-and-cancellations]"),   # not a US practice
 ])
 def test_l12_quiet_when_the_notice_is_there_or_not_needed(write, practice, packet):
     assert run(profile(write, practice=practice, packet=packet), "L12") == []
@@ -345,18 +349,19 @@ def test_schema_is_valid_draft_2020_12():
 
 def test_check_json_matches_the_schema_for_clean_failing_silenced_and_invalid_profiles(cli, write, packet_rules_only):
     clean = profile(write, name="clean.yaml", rest=EMAIL)
-    failing = profile(write, name="failing.yaml", practice="self_pay: true")
-    silenced = profile(write, name="silenced.yaml", practice="self_pay: true",
-                       rest='lint:\n  ignore: {L12: "we hand out the notice on paper"}')
+    hipaa = "hipaa_covered: true\nnpp_version: 2026-03-01"
+    failing = profile(write, name="failing.yaml", practice=hipaa)
+    silenced = profile(write, name="silenced.yaml", practice=hipaa,
+                       rest='lint:\n  ignore: {L13: "we hand out the notice on paper"}')
     invalid = write("invalid.yaml", "schema: 1\npractice: {name: X}\n")
     result, data = check_json(cli, clean)
     assert result.exit_code == 0 and data["profiles"][0]["findings"] == []
     assert [d["name"] for d in data["profiles"][0]["readability"]] == ["key-points", "contact", "acknowledgement"]
     result, data = check_json(cli, failing)
-    assert result.exit_code == 1 and [f["rule"] for f in data["profiles"][0]["findings"]] == ["L12"]
+    assert result.exit_code == 1 and [f["rule"] for f in data["profiles"][0]["findings"]] == ["L13"]
     result, data = check_json(cli, clean, failing, silenced, invalid)
     assert result.exit_code == 2 and data["summary"] == {"profiles": 4, "invalid": 1, "errors": 1, "warnings": 0,
-                                                         "silenced": 1}
+                                                         "silenced": 1, "info": 0}
     assert data["profiles"][2]["findings"][0]["silenced"] == "we hand out the notice on paper"
     assert data["profiles"][3]["valid"] is False and data["profiles"][3]["readability"] == []
 

@@ -20,7 +20,7 @@ from consentgen.profiles import load_profile
 from consentgen.views import break_plan, channel_views, fee_plan
 
 from .conftest import ROOT
-from .readback import squash
+from .readback import body_lines, squash
 
 PRACTICES = sorted(p for p in (ROOT / "profiles").glob("example-*") if p.is_dir())
 CLINICIANS = sorted((ROOT / "profiles").glob("example-*/clinicians/*.yaml"))
@@ -60,22 +60,12 @@ def pages_of(folder: Path) -> list[Page]:
     found = []
     for i, page in enumerate(reader.pages):
         doc, _, number = labels[i].rpartition("-")
-        lines = [ln.strip() for ln in (page.extract_text() or "").splitlines() if ln.strip()]
-        found.append((doc, int(number), _body(lines)))
+        found.append((doc, int(number), body_lines(page.extract_text() or "")))
     out = []
     for i, (doc, number, lines) in enumerate(found):
         last = i + 1 == len(found) or found[i + 1][0] != doc
         out.append(Page(doc, number, last, tuple(lines)))
     return out
-
-
-_FOOTER = re.compile(r"^Effective \w+ \d+, \d{4}\s*Page \d+ of \d+$|^Page \d+ of \d+$|^Effective \w+ \d+, \d{4}$")
-
-
-def _body(lines: list[str]) -> list[str]:
-    """Lines without the running header (practice, title: the first line) and footer."""
-    body = lines[1:] if lines else []
-    return [ln for ln in body if not _FOOTER.match(ln)]
 
 
 def packet_text(folder: Path) -> str:
@@ -250,8 +240,8 @@ def test_the_sources_appendix_is_for_the_practice_and_never_in_the_packet(cli, t
     folder = out / "elena-vasquez"
     appendix = squash(" ".join((p.extract_text() or "") for p in PdfReader(folder / "sources.pdf").pages))
     # The pack's sources and statements, and the codes each document's templates cite, under its title.
-    for cited in ("22 TAC 884.31", "Statement \"custody-order\": 22 TAC 681.35(c)", "Informed Consent for Therapy",
-                  "APA 4.01-4.02", "45 CFR 149.610"):
+    for cited in ("22 TAC 884.31", "Statement 'custody-order': 22 TAC 681.35(c)", "Informed Consent for Therapy",
+                  "APA 4.01-4.02", "45 CFR 149.610", "read at https://texreg.sos.state.tx.us"):
         assert cited in appendix, cited
     assert "Sources for the Practice" not in packet_text(folder)
     fields = PdfReader(folder / "packet.pdf").get_fields() or {}
@@ -266,7 +256,86 @@ def test_the_readme_reports_the_pages_each_example_packet_has_now(packets):
     """The README's before-and-after table stays true of the packets the examples build."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     reported = {m.group(1).split(" (")[0]: int(m.group(2))
-                for m in re.finditer(r"^\| ([^|*]+?) \| (?:\d+|–) \| (\d+) \|", readme, re.M)}
+                for m in re.finditer(r"^\| ([^|*]+?) \| [^|]* \| (?:\d+|–) \| (\d+) \|", readme, re.M)}
     built = {load_profile(path).profile.clinician.name: len(PdfReader(packets[str(path)] / "packet.pdf").pages)
              for path in CLINICIANS}
     assert reported == built
+
+
+# -- the law each pack adds reaches the client (issue 9, findings 1-8), both ways -----------------------
+
+def _text_of(packets, practice: str, clinician: str) -> str:
+    return packet_text(packets[str(ROOT / "profiles" / practice / "clinicians" / f"{clinician}.yaml")])
+
+
+def test_law_texas_allows_telling_staff_and_does_not_require_warning_the_person(packets):
+    texas = _text_of(packets, "example-tx", "darnell-brooks")
+    assert "allows me to tell medical, mental health or law-enforcement staff" in texas
+    assert "The law does not require me to warn the person at risk" in texas
+    assert "warning that person" not in texas
+    assert "warning that person" in _text_of(packets, "example-practice", "ana-nunez")     # Colorado: mandatory
+
+
+def test_law_washington_protects_people_not_named(packets):
+    assert "even for someone you have not named" in _text_of(packets, "example-wa", "priyanka-desai")
+    assert "not named" not in _text_of(packets, "example-practice", "ana-nunez")
+
+
+@pytest.mark.parametrize("practice, clinician, rule", [
+    ("example-practice", "ana-nunez", "7 years after the later of our last session or their 18th birthday"),
+    ("example-tx", "elena-vasquez", "7 years after therapy ends, or 5 years past age 18 if that is longer"),
+    ("example-ca", "aisha-rahman", "for at least 7 years after they turn 18"),
+])
+def test_law_the_minors_records_rule_of_the_license_appears_where_minors_are_seen(packets, practice, clinician,
+                                                                                rule):
+    assert rule in _text_of(packets, practice, clinician)
+
+
+def test_law_no_minors_records_rule_where_no_minors_are_seen(packets):
+    for practice, clinician in (("example-wa", "priyanka-desai"), ("example-practice", "samuel-okafor")):
+        assert "For a client who was under 18" not in _text_of(packets, practice, clinician)
+
+
+@pytest.mark.parametrize("practice, clinician, said", [
+    ("example-practice", "ana-nunez", "They must seek it freely and need it"),                   # CO 12-245-203.5
+    ("example-ca", "aisha-rahman", "They must be mature enough to take part in it well"),        # CA 124260
+    ("example-tx", "elena-vasquez", "a young person of any age may agree to some counseling"),   # TX Fam. 32.004
+    ("example-wa", "marisol-ortega-reyes", "13 or older may start therapy on their own"),        # WA 71.34.530
+])
+def test_law_a_young_persons_own_consent_follows_the_state(packets, practice, clinician, said):
+    assert said in _text_of(packets, practice, clinician)
+    assert said not in _text_of(packets, "example-wa", "priyanka-desai")        # sees no minors
+
+
+def test_law_required_disclosures_reach_the_client(packets):
+    ana = _text_of(packets, "example-practice", "ana-nunez")                    # CO 12-245-216(1)(a)-(b)
+    assert "My education: MA in Marriage and Family Therapy" in ana and "My training and experience:" in ana
+    assert "1200 Harbor Street, Suite 4, Denver" in ana
+    priyanka = _text_of(packets, "example-wa", "priyanka-desai")                # WAC 246-809-710
+    for said in ("the right to choose a therapist and a kind of treatment", "I do not ask you to pay ahead",
+                 "I will refund it within", "you confirm that you received a copy of this information",
+                 "Complaint Intake, P.O. Box 47857"):
+        assert said in priyanka, said
+    elena = _text_of(packets, "example-tx", "elena-vasquez")                    # 22 TAC 681.35(a)(6)
+    assert "4410 Medical Parkway" in elena and "board-approved supervisor since 2012" in elena
+
+
+def test_law_a_texas_lmft_is_told_never_and_check_holds_a_note_to_it(write):
+    base = ("schema: 1\npractice: {name: Juniper Lane Counseling (fictional), jurisdiction: US-TX}\n"
+            "clinician:\n  name: Rowan Ellery\n  license: {type: %s, number: T-1, state: TX}\n"
+            "policies:\n  relationship:\n    note: A romantic relationship is possible 6 years after therapy ends.\n")
+    from consentgen.lint import check_profile
+
+    lmft = [f for f in check_profile(load_profile(write("lmft.yaml", base % "LMFT"))) if f.rule == "L07"]
+    lpc = [f for f in check_profile(load_profile(write("lpc.yaml", base % "LPC"))) if f.rule == "L07"]
+    assert lmft and "No sexual contact with a client or a former client, ever" in lmft[0].message
+    assert lpc and "5 years" in lpc[0].message and "ever" not in lpc[0].message.split("Texas law:")[1]
+
+
+@pytest.mark.parametrize("path", CLINICIANS, ids=lambda p: p.stem)
+def test_law_every_us_fees_document_has_the_good_faith_estimate_notice(path, packets):
+    """Uninsured clients, and insured ones not using their plan, are entitled to it (45 CFR 149.610)."""
+    fees = packets[str(path)] / "fees-and-cancellations.pdf"
+    if fees.exists():
+        assert "Your right to a Good Faith Estimate" in squash(" ".join(p.extract_text() or ""
+                                                                          for p in PdfReader(fees).pages))

@@ -59,7 +59,7 @@ def styles_for(accent_hex: str) -> Styles:
     # No widows or orphans: a paragraph split by a page break keeps two lines on each side
     # (reportlab allows widows by default; every other style derives from this one).
     body = ParagraphStyle("cg-body", fontName=fonts.REGULAR, fontSize=11, leading=15.5,
-                          textColor=INK, spaceAfter=7, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
+                          textColor=INK, spaceAfter=6, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
     heading = dict(fontName=fonts.BOLD, textColor=accent, keepWithNext=1, allowWidows=0, allowOrphans=0)
     headings = (
         ParagraphStyle("cg-h1", **heading, fontSize=19, leading=23, spaceAfter=9),

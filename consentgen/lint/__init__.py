@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..compose import Job, compose, resolved
-from ..jurisdictions import load_pack
+from ..jurisdictions import resolve
 from ..profiles import LoadedProfile
 from . import rules_consistency, rules_contact, rules_packet, rules_relationship
 from .registry import RULES, Context, Finding, Hit, Rule, findings, rule
@@ -23,8 +23,7 @@ __all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_context", "check
 
 def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> Context:
     docs = resolved(compose(loaded, Job(template_dirs=template_dirs)))   # the packet, as one document
-    code = loaded.profile.practice.jurisdiction
-    return Context(loaded, docs, load_pack(code) if code else None)
+    return Context(loaded, docs, resolve(loaded.profile))
 
 
 def check_profile(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> list[Finding]:

@@ -127,8 +127,8 @@ class Sources:
 
     def __init__(self, profile: Profile):
         self.texts = profile_texts(profile)
-        statements = jurisdiction_context(profile)["statements"].values()
-        self.verbatim = [squash(s["text"]) for s in statements if s["verbatim"]]
+        law = jurisdiction_context(profile)
+        self.verbatim = [squash(law.texts[s.id]) for s in law.statements if s.verbatim and s.id in law.texts]
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         out = []

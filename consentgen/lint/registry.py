@@ -12,11 +12,11 @@ from typing import Callable, Iterable, Literal
 
 from ..document import Document
 from ..errors import Where, display_path
-from ..jurisdictions import Pack
+from ..jurisdictions import Jurisdiction
 from ..models import Profile
 from ..profiles import LoadedProfile
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]    # info: shown, never counted, never fails a check
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Context:
 
     loaded: LoadedProfile
     documents: dict[str, Document]          # the packet's documents, by name, in packet order
-    pack: Pack | None = None
+    law: Jurisdiction | None = None         # the jurisdiction pack, narrowed to the license type
 
     @property
     def profile(self) -> Profile:

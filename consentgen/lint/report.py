@@ -22,10 +22,11 @@ class ProfileResult:
 
 
 def counts(results: list[ProfileResult], strict: bool) -> dict[str, int]:
-    active = [f for r in results for f in r.findings if f.silenced is None]
+    active = [f for r in results for f in r.findings if f.silenced is None and f.severity != "info"]
     errors = sum(f.severity == "error" or strict for f in active)
     return {"profiles": len(results), "invalid": sum(bool(r.invalid) for r in results), "errors": errors,
-            "warnings": len(active) - errors, "silenced": sum(f.silenced is not None for r in results for f in r.findings)}
+            "warnings": len(active) - errors, "silenced": sum(f.silenced is not None for r in results for f in r.findings),
+            "info": sum(f.severity == "info" for r in results for f in r.findings)}
 
 
 def exit_code(results: list[ProfileResult], strict: bool) -> int:
@@ -52,8 +53,13 @@ def as_text(results: list[ProfileResult], strict: bool) -> list[tuple[str, bool]
         for line in r.invalid:
             lines.append((line, True))
         active = [f for f in r.findings if f.silenced is None]
-        if not r.invalid and not active:
+        if not r.invalid and not [f for f in active if f.severity != "info"]:
             lines.append((f"{r.path}: ok", False))
+        for f in active:
+            if f.severity == "info":           # facts to know, not problems: one line each, no fix
+                lines.append((f"{f.location()}: info {f.rule}: {f.message}", False))
+        active = [f for f in active if f.severity != "info"]
+        if r.invalid or not active:
             continue
         by_file: dict[str, list[Finding]] = {}
         for f in active:

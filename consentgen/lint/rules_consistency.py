@@ -18,7 +18,6 @@ from pathlib import Path
 from .. import labels, views
 from ..document import Block, Callout, Heading, List, Paragraph, Table, cell_text, located_units
 from ..errors import Where, display_path
-from ..jurisdictions import context_for as pack_statements
 from .registry import Context, Hit, rule
 
 # --------------------------------------------------------------------------- places and text
@@ -270,9 +269,12 @@ def _board_texts(ctx: Context) -> list[tuple[str, str]]:
         out.append((f"the complaint notice (practice.complaint_notice, {_at(ctx, 'practice.complaint_notice')})",
                     notice))
     code = ctx.profile.practice.jurisdiction
-    for sid, st in pack_statements(ctx.profile)["statements"].items():
-        if st["text"] != notice:
-            out.append((f"the {code} statement '{sid}'", st["text"]))
+    for sid, text in (ctx.law.texts if ctx.law is not None else {}).items():
+        if text != notice:
+            out.append((f"the {code} statement '{sid}'", text))
+    law_board = ctx.law.board if ctx.law is not None else None
+    if law_board is not None and law_board.phone:        # the pack's own record of the board
+        out.append((f"the {code} pack's board for this license type", f"{law_board.name}: {law_board.phone}"))
     return out
 
 

@@ -17,24 +17,34 @@ from .registry import Context, Hit, rule
 @rule("L11", "error", "A field the jurisdiction requires is empty",
       "Fill in the field the message names; the rule cited says why the state requires it.")
 def required_jurisdiction_fields(ctx: Context):
-    if ctx.pack is None:
+    if ctx.law is None or not ctx.law.pack:
         return
     for req in missing_required(ctx.profile):
-        yield Hit(f"required in {ctx.pack.name} by {req.rule}", key=req.key)
+        unsure = "" if req.source.verified else f" (not verified: {req.source.reason})"
+        yield Hit(f"required in {ctx.law.name} by {req.source.cite}{unsure}", key=req.key,
+                  severity=None if req.source.verified else "info")
 
 
 # --- L12, L13: federal notices ---------------------------------------------------------------------
 
-@rule("L12", "error", "A self-pay practice's packet has no Good Faith Estimate notice",
-      "Add 'fees-and-cancellations' or 'informed-consent' to the packet: with practice.self_pay: true both "
-      "tell clients of their right to a Good Faith Estimate.")
+FEES_DOCUMENT = "fees-and-cancellations"
+
+
+@rule("L12", "error", "A US practice's fees document has no Good Faith Estimate notice",
+      "Use the built-in 'fees-and-cancellations', which tells clients of their right to a Good Faith Estimate, "
+      "or say it in your own template too.")
 def good_faith_estimate(ctx: Context):
-    if not ctx.profile.practice.self_pay:
+    code = ctx.profile.practice.jurisdiction
+    fees = ctx.documents.get(FEES_DOCUMENT)
+    if fees is None or (code is not None and not code.startswith("US")):
         return
-    if any("good faith estimate" in readability.squash(plain_text(doc)).lower() for doc in ctx.documents.values()):
+    if "good faith estimate" in readability.squash(plain_text(fees)).lower():
         return
-    yield Hit("self-pay and uninsured clients must be told in writing of their right to a Good Faith Estimate "
-              "(PHS Act 2799B-6; 45 CFR 149.610), and no document of the packet says so", key="practice.self_pay")
+    # Uninsured clients, and insured ones who do not use their insurance, are entitled to it
+    # (45 CFR 149.610): every US practice has such clients, in network or not.
+    yield Hit(f"'{fees.title}' does not tell clients of their right to a Good Faith Estimate: uninsured clients, and "
+              "clients who do not use their insurance, must be told in writing (PHS Act 2799B-6; 45 CFR 149.610)",
+              where=Where(f"{FEES_DOCUMENT} (rendered)", 1))
 
 
 NPP_UPDATE = dt.date(2026, 2, 16)
@@ -328,3 +338,29 @@ def contradictions_between_documents(ctx: Context):
       "(\"... means ...\", or in parentheses), or replace it. Targets: lint.readability.")
 def readability_targets(ctx: Context):
     yield from readability.hits(ctx)
+
+
+# --- L28, L29: what the jurisdiction pack knows about this profile ------------------------------------
+
+@rule("L28", "info", "A fact of the jurisdiction pack that this profile relies on is not verified",
+      "Nothing to fix in the profile: check the fact against the cited law before you rely on it "
+      "('consentgen packs CODE --license TYPE' lists every fact with its source).")
+def unverified_facts(ctx: Context):
+    if ctx.law is None or not ctx.law.pack:
+        return
+    for fact in ctx.law.facts:
+        if not fact.source.verified:
+            yield Hit(f"{ctx.law.name}: {fact.label} ({fact.source.cite}) is not verified: {fact.source.reason}",
+                      key="practice.jurisdiction")
+
+
+@rule("L29", "warning", "The jurisdiction pack does not know this license type",
+      "Set clinician.license.type to one the state's pack knows (see 'consentgen packs CODE'); until then the "
+      "handouts follow the strictest rule of the state's professions.")
+def unknown_license_type(ctx: Context):
+    if ctx.law is None or not ctx.law.unknown_type:
+        return
+    given = ctx.law.license_type or "none"
+    yield Hit(f"{ctx.law.name}'s pack has no rules for license type '{given}', so the strictest rule of its "
+              "professions applies (the longest records period, the strictest rule after therapy ends)",
+              key="clinician.license.type" if ctx.profile.clinician.license else "clinician")

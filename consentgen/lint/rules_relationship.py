@@ -179,8 +179,9 @@ def sexual_contact(ctx: Context):
         docs = ", ".join(ctx.documents) or "none"
         yield Hit(f"no document in the packet ({docs}) says therapy is never sexual", key="packet")
     strictest = "the handouts say never, the strictest rule (AAMFT 1.5)"
-    if ctx.pack is not None:
-        strictest += f"; {ctx.pack.name} law: {ctx.pack.post_termination_source.split(' (')[0]}"
+    post = ctx.law.post_termination if ctx.law is not None else None
+    if post is not None:
+        strictest += f"; {ctx.law.name} law: {post.text} ({post.source.cite})"
     for key, where, sentence, years in _waiting_periods(ctx):
         yield Hit(f"states a {years}-year wait after therapy ({_quote(sentence)}); {strictest}", key=key, where=where)
 
@@ -379,23 +380,28 @@ def _dollars(text: str) -> Decimal | None:
       "Set policies.relationship.gift_limit at or below the state's cap (Texas: $50, 22 TAC 681.38), "
       "or leave it empty to print the cap.")
 def gift_cap(ctx: Context):
-    cap = ctx.pack.gift_cap if ctx.pack is not None else None
+    cap = ctx.law.gift_cap if ctx.law is not None else None
     if cap is None:
         return
+    fact = next(f for f in ctx.law.facts if f.label == "gift cap")
+    # An unverified cap is shown to the practice, but never drives an error.
+    severity = None if fact.source.verified else "info"
+    name, cite = ctx.law.name, fact.source.cite
     rel = ctx.profile.policies.relationship
     if rel.gifts == "small" and rel.gift_limit:
         amount = _dollars(rel.gift_limit)
         if amount is None:
             yield Hit(f"gift limit '{rel.gift_limit}' is not a dollar amount, so it cannot be checked against "
-                      f"{ctx.pack.name}'s ${cap} cap", key="policies.relationship.gift_limit", severity="warning")
+                      f"{name}'s ${cap} cap", key="policies.relationship.gift_limit", severity="warning")
         elif amount > cap:
-            yield Hit(f"gift limit ${amount} is above {ctx.pack.name}'s ${cap} cap ({(ctx.pack.gift_cap_source or '').split(' (')[0]})",
-                      key="policies.relationship.gift_limit")
+            yield Hit(f"gift limit ${amount} is above {name}'s ${cap} cap ({cite})",
+                      key="policies.relationship.gift_limit", severity=severity)
     for key, text in _notes(ctx.profile):
         for s in _sentences(text):
             amount = _dollars(s) if re.search(r"\bgifts?\b", s, re.I) else None
             if amount is not None and amount > cap:
-                yield Hit(f"the note allows a ${amount} gift, above {ctx.pack.name}'s ${cap} cap: {_quote(s)}", key=key)
+                yield Hit(f"the note allows a ${amount} gift, above {name}'s ${cap} cap: {_quote(s)}", key=key,
+                          severity=severity)
 
 
 # --------------------------------------------------------------------------- L21: self-disclosure
