@@ -9,9 +9,7 @@ Every person, practice and number below is fictional (555-01xx phones).
 """
 from __future__ import annotations
 
-import copy
 import re
-import typing
 from pathlib import Path
 
 import pytest
@@ -29,27 +27,7 @@ from consentgen.profiles import load_profile
 from .readback import pdf_body_text, squash
 
 CODES = available()
-NOTICE = "Example complaint notice for tests only. A real practice pastes the official wording here."
-
-# A fictional value for every key any pack may require. A pack that requires a
-# new key fails test_every_required_key_has_a_test_value until one is added here.
-VALUES: dict[str, typing.Any] = {
-    "practice.address": "14 Juniper Lane, Suite 2, Springfield (example)",
-    "practice.phone": "555-0131",
-    "practice.complaint_notice": NOTICE,
-    "clinician.credentials": "MA, LPC",
-    "clinician.license": {"type": "LPC", "number": "TEST-0001", "state": "XX"},
-    "clinician.education": "MA in Counseling, Example University, 2015",
-    "clinician.training": "2,000 hours of supervised practice",
-    "clinician.board": {"name": "Example State Board of Counselors (fictional)", "address": "100 Example Avenue",
-                        "phone": "555-0199"},
-    "clinician.supervisor": {"name": "Morgan Vale", "credentials": "PhD", "phone": "555-0150"},
-    "clinician.supervisor.address": "200 Example Street, Suite 3 (example)",
-    "clinician.supervisor.qualifications": "a board-approved supervisor for 10 years",
-    "policies.therapy.approach": "talk therapy that uses CBT",
-    "policies.fees.services": [{"name": "Individual session (50 minutes)", "fee": 150}],
-    "policies.records.custodian": {"name": "Morgan Vale", "credentials": "LPC", "phone": "555-0142"},
-}
+from .readme_packs import NOTICE, VALUES, everything
 
 
 def every_part(pack):
@@ -181,37 +159,12 @@ def test_check_lists_unverified_facts_as_information_and_never_as_errors(tmp_pat
 
 # -- every statement reaches a client ----------------------------------------------------
 
-def _everything(code: str, profession: str) -> dict:
-    """A profile that turns on every condition a statement may need: minors, an associate, video, AI."""
-    part = load_pack(code).professions[profession]
-    license_type = (part.associate_types or part.types)[0]
-    data: dict = {"schema": 1,
-                  "practice": {"name": "Juniper Lane Counseling (fictional)", "jurisdiction": code,
-                               "phone": "555-0131", "address": "14 Juniper Lane (example)"},
-                  "clinician": {"name": "Rowan Ellery", "license": {"type": license_type, "number": "T-1",
-                                                                    "state": code[3:]},
-                                "status": "associate"},
-                  "packet": ["informed-consent", "our-relationship", "fees-and-cancellations", "telehealth-consent"],
-                  "policies": {"therapy": {"sees_minors": True},
-                               "telehealth": {"offered": True, "platform": "a video service", "states": [code[3:]]},
-                               "ai": {"use": "supplementary", "purpose": "drafts my notes",
-                                      "transcribes_sessions": True}}}
-    for key, value in VALUES.items():
-        if key.startswith(("clinician.supervisor", "practice.complaint_notice")):
-            *parents, last = key.split(".")
-            node = data
-            for p in parents:
-                node = node.setdefault(p, {})
-            node[last] = copy.deepcopy(value) if not isinstance(node.get(last), dict) else {**node[last], **value}
-    return data
-
-
 @pytest.mark.parametrize("code", CODES)
 def test_every_statement_of_every_pack_renders_in_a_pdf(code, tmp_path):
     pack = load_pack(code)
     missing = []
     for profession in pack.professions:
-        path = _write(tmp_path / f"{profession}.yaml", yaml.safe_dump(_everything(code, profession)))
+        path = _write(tmp_path / f"{profession}.yaml", yaml.safe_dump(everything(code, profession)))
         loaded = load_profile(path)
         job = Job(formats=("pdf",))
         docs = compose(loaded, job)
@@ -223,3 +176,15 @@ def test_every_statement_of_every_pack_renders_in_a_pdf(code, tmp_path):
             if re.sub(r"\W+", " ", said) not in re.sub(r"\W+", " ", text):
                 missing.append(f"{profession}: {s.id} ({s.section})")
     assert missing == []
+
+
+def test_the_readme_coverage_table_is_current_every_required_item_renders_and_most_facts_are_verified():
+    from .readme_packs import BEGIN, END, table
+
+    generated = table()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert readme[readme.index(BEGIN): readme.index(END) + len(END)] == generated, \
+        "run: python -m tests.readme_packs"
+    assert "**not rendered**" not in generated
+    verified, total = map(int, re.search(r"In all, (\d+) of (\d+) facts", generated).groups())
+    assert verified / total >= 0.9
