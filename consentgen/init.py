@@ -538,9 +538,6 @@ class Interview:
                                               "none)", "", check=optional_money, example="70")
         cancellation["no_show_fee"] = self.q("Fee for a missed session with no word, in dollars (leave blank "
                                              "for none)", "", check=optional_money, example="140")
-        self.clinician["practice"]["self_pay"] = self.q(
-            "Do you see clients who pay for themselves, or who have no insurance?", True, kind="yes/no",
-            help="If so, your fees handout adds the Good Faith Estimate notice that federal law asks for.")
         fees["insurance"] = {
             "in_network": self.q("Insurance plans you are in network with, separated by commas (leave blank for "
                                  "none)", "", check=names) or [],
@@ -823,9 +820,6 @@ def clinician_notes(it: Interview, file: str, example: bool) -> tuple[str, dict[
         "practice.phone": "The office phone number, for appointments and bills.",
         "practice.address": "The street address, on one line.",
         "practice.complaint_notice": "The complaint notice your state prescribes, word for word.",
-        "practice.self_pay": "true if you see clients who pay for themselves or have no insurance: your fees "
-                             "handout then adds the Good Faith Estimate notice. false if every client uses "
-                             "insurance.",
         "policies": "Your policies. Each block below becomes part of your handouts.",
         "policies.relationship": "1. Your relationship with clients. Your handouts always say that sexual "
                                  "contact is never acceptable, during therapy or after it; that is not a setting.",

@@ -78,7 +78,6 @@ COLORADO_ASSOCIATE = [
     ("How many hours ahead must clients cancel a session?", "48"),
     ("Fee for cancelling later than that", "$75"),
     ("Fee for a missed session with no word", ""),                   # none
-    ("Do you see clients who pay for themselves", "n"),
     ("Insurance plans you are in network with", "Front Range Health Plan, Aspen Care"),
     ("Do you give receipts (superbills)", "n"),
     ("Do you use software with AI in your work?", "supplementary"),
@@ -195,7 +194,7 @@ def test_the_questions_become_commented_profile_files(cli, tmp_path):
                      'purpose: "drafts my session notes, which I check and correct"', "transcribes_sessions: false",
                      "cost: {fee: 40, per_minutes: 15, free_minutes: 10}", 'answer_after_return: "3 business days"',
                      'inactive_after: "45 days"', "session_minutes: 55",
-                     '- {name: "Individual session (55 minutes)", fee: 150}', "late_fee: 75", "self_pay: false",
+                     '- {name: "Individual session (55 minutes)", fee: 150}', "late_fee: 75",
                      'in_network: ["Front Range Health Plan", "Aspen Care"]', "superbills: false"):
         assert expected in mine, expected
     assert not re.search(r"^ *no_show_fee:", mine, re.M)                     # blank: no such fee
@@ -211,7 +210,7 @@ def test_the_questions_become_commented_profile_files(cli, tmp_path):
     fees = profile.policies.fees
     assert [(s.name, s.fee) for s in fees.services] == [("Individual session (55 minutes)", 150)]
     assert (fees.cancellation.notice_hours, fees.cancellation.late_fee, fees.cancellation.no_show_fee) == (48, 75, None)
-    assert profile.practice.self_pay is False and fees.insurance.superbills is False
+    assert fees.insurance.superbills is False
     text = check_and_build(cli, folder, clinician_file, tmp_path)
     assert "Priya Raman" in text and "3 weeks" in text
     fees_handout = pdf_text(tmp_path / "out" / "maya-o-connor" / "fees-and-cancellations.pdf")
@@ -229,7 +228,7 @@ def test_the_questions_become_commented_profile_files(cli, tmp_path):
 
 
 # The keys init writes that a new user met as rough edges (issue 8); each must come with a note.
-NEW_KEYS = ("practice.self_pay", "policies.contact.channels.phone.cost",
+NEW_KEYS = ("policies.contact.channels.phone.cost",
             "policies.breaks.while_away.answer_after_return", "policies.termination.inactive_after",
             "policies.therapy.session_minutes", "policies.fees.services", "policies.fees.cancellation.notice_hours",
             "policies.fees.cancellation.late_fee", "policies.fees.insurance.in_network",
@@ -259,7 +258,6 @@ def test_yes_writes_a_complete_example_without_questions(cli, tmp_path):
     assert policies.termination.inactive_after == "30 days"
     assert policies.breaks.while_away.answer_after_return == "2 business days"
     assert [(s.name, s.fee) for s in policies.fees.services] == [("Individual session (50 minutes)", 140)]
-    assert profile.practice.self_pay is True
     assert_explained(text, (*NEW_KEYS, "policies.fees.paid_ahead", "policies.fees.refund_days", "policies.ai.use"))
     assert 'use: "none"' in text and 'paid_ahead: "never"' in text
     assert "Jordan Example" in check_and_build(cli, tmp_path / "p", clinician, tmp_path)
@@ -633,7 +631,7 @@ def test_a_clinician_joins_an_existing_practice(cli, tmp_path):
               ("Their phone number", "555-0142"), ("answer messages sent during a break", ""),
               ("How many sessions ahead", ""), ("last session", ""), ("stops coming", ""), ("How long is", ""),
               ("Your fee", "120"), ("pay ahead", ""), ("refund it", ""), ("hours ahead", ""),
-              ("cancelling later", ""), ("missed session", ""), ("pay for themselves", "n"), ("Insurance plans", ""),
+              ("cancelling later", ""), ("missed session", ""), ("Insurance plans", ""),
               ("superbills", ""), ("software with AI", "")]
     result = cli("init", folder, input=answers(script))
     assert result.exit_code == 0, result.output
@@ -643,7 +641,6 @@ def test_a_clinician_joins_an_existing_practice(cli, tmp_path):
     assert (folder / "practice.yaml").read_bytes() == before
     robin = load_profile(folder / "clinicians" / "robin-vale.yaml").profile
     assert robin.practice.name == "Harbor Street Counseling"
-    assert robin.practice.self_pay is False                     # her own answer, over the practice's default
     assert robin.clinician.education == "MSW, University of Denver, 2014"
     assert resolve(robin).board.name == "Colorado State Board of Social Work Examiners"
     assert [(s.name, s.fee) for s in robin.policies.fees.services] == [("Individual session (50 minutes)", 120)]
