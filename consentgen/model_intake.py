@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .model_base import Model, Money, Note, Person, Text
+from .model_base import Label, Line, Model, Money, Note, Person, Short, Text
 
 ServiceKind = Literal["individual", "couples", "family", "group"]
 
@@ -28,8 +28,8 @@ class Therapy(Model):
     services: tuple[ServiceKind, ...] = Field(("individual",), min_length=1,
                                               description="Who you see: `individual`, `couples`, `family`, `group`.")
     session_minutes: int = Field(50, ge=10, le=240, description="How long a session lasts, in minutes.")
-    frequency: Text = Field("once a week", description="How often you usually meet, e.g. `once a week`.")
-    expected_length: Text | None = Field(None, description="How long therapy often lasts, if known, e.g. `12 to 20 sessions`.")
+    frequency: Label = Field("once a week", description="How often you usually meet, e.g. `once a week`.")
+    expected_length: Label | None = Field(None, description="How long therapy often lasts, if known, e.g. `12 to 20 sessions`.")
     sees_minors: bool = Field(False, description="Whether you see clients under 18 (adds the minors section).")
     minors_from_age: int | None = Field(
         None, ge=2, le=17, description="With `sees_minors`, the youngest age you see, e.g. `12`.")
@@ -45,7 +45,7 @@ class Therapy(Model):
 
 
 class Service(Model):
-    name: Text = Field(description="The service, e.g. `Individual session (50 minutes)`.")
+    name: Label = Field(description="The service, e.g. `Individual session (50 minutes)`.")
     fee: Money = Field(description="The fee in dollars, e.g. `150`.")
     kinds: tuple[ServiceKind, ...] | None = Field(
         None, description="Which services this fee is for (`individual`, `couples`, `family`, `group`). Empty: read "
@@ -65,7 +65,7 @@ class Cancellation(Model):
 
 
 class Insurance(Model):
-    in_network: tuple[Text, ...] = Field((), description="Insurance plans you are in network with (empty: none).")
+    in_network: tuple[Label, ...] = Field((), description="Insurance plans you are in network with (empty: none).")
     superbills: bool = Field(True, description="Whether you give receipts clients can send to their insurer.")
 
 
@@ -76,8 +76,8 @@ class Nonpayment(Model):
 
 class Fees(Model):
     services: tuple[Service, ...] = Field((), description="Each service and its fee.")
-    payment_due: Text = Field("at each session", description="When payment is due, e.g. `at each session`.")
-    payment_methods: tuple[Text, ...] = Field((), description="Ways to pay, e.g. `[card, check]`.")
+    payment_due: Label = Field("at each session", description="When payment is due, e.g. `at each session`.")
+    payment_methods: tuple[Label, ...] = Field((), description="Ways to pay, e.g. `[card, check]`.")
     paid_ahead: Literal["never", "first-session", "packages"] = Field(
         "never", description="Whether clients pay ahead: `never`, `first-session` (a deposit to book the first "
         "session) or `packages` (a block of sessions paid ahead). Washington asks you to say.")
@@ -92,10 +92,10 @@ class Fees(Model):
 
 class Telehealth(Model):
     offered: bool = Field(False, description="Whether you offer sessions by video (adds the telehealth consent).")
-    platform: Text | None = Field(None, description="The video service, e.g. `a HIPAA-compliant video platform (Doxy.me)`.")
+    platform: Label | None = Field(None, description="The video service, e.g. `a HIPAA-compliant video platform (Doxy.me)`.")
     backup: Literal["phone", "reschedule"] = Field(
         "phone", description="If the video fails: `phone` (I call you) or `reschedule`.")
-    states: tuple[Text, ...] = Field((), description="States where you may see clients by video (where you are licensed).")
+    states: tuple[Short, ...] = Field((), description="States where you may see clients by video (where you are licensed).")
     in_person: bool = Field(True, description="Whether you also see clients in person; `false` for a video-only practice.")
     note: Note | None = Field(None, description="Your own words about telehealth.")
 
@@ -116,7 +116,7 @@ class Records(Model):
 
 
 class Online(Model):
-    business_page: Text | None = Field(None, description="The practice's public page or profile, if any.")
+    business_page: Line | None = Field(None, description="The practice's public page or profile, if any.")
     search_clients: Literal["never", "with-consent"] = Field(
         "never", description="`never` search for clients online (except in an emergency), or only `with-consent`.")
     note: Note | None = Field(None, description="Your own words about social media and the internet.")

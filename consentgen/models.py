@@ -15,20 +15,21 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .model_intake import AiUse, Fees, Online, Records, Signers, Telehealth, Therapy
-from .model_base import Board, Colour, DocName, Duration, Email, License, Model, Money, Note, Person, Supervisor, Text
+from .model_base import (Board, Colour, DocName, Duration, Email, FilePath, Label, License, Line, Model, Money, Name, Note,
+                         Person, Phone, Short, Supervisor, Text)
 
 class Branding(Model):
-    logo: str | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
+    logo: FilePath | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
     accent_color: Colour = Field("#2F5D62", description="Colour for headings and rules, as `#RRGGBB`.")
 
 
 class Practice(Model):
-    name: Text = Field(description="The practice's name as clients know it.")
-    address: Text | None = Field(None, description="Street address, one line.")
-    phone: Text | None = Field(None, description="Main office phone number.")
+    name: Name = Field(description="The practice's name as clients know it.")
+    address: Line | None = Field(None, description="Street address, one line.")
+    phone: Phone | None = Field(None, description="Main office phone number.")
     email: Email | None = Field(None, description="Office email address.")
-    website: Text | None = Field(None, description="Website address.")
-    office_staff: Text | None = Field(
+    website: Line | None = Field(None, description="Website address.")
+    office_staff: Label | None = Field(
         None, description="Who answers the office phone and reads the office email, e.g. `our front desk staff`. "
         "Said wherever a channel uses the office's number or address.")
     jurisdiction: str | None = Field(
@@ -49,9 +50,9 @@ class Practice(Model):
 
 
 class Clinician(Model):
-    name: Text = Field(description="Your name as clients should see it.")
-    credentials: Text | None = Field(None, description="Degrees and licenses after your name, e.g. `MA, LMFT`.")
-    pronouns: Text | None = Field(None, description="e.g. `she/her`.")
+    name: Name = Field(description="Your name as clients should see it.")
+    credentials: Label | None = Field(None, description="Degrees and licenses after your name, e.g. `MA, LMFT`.")
+    pronouns: Short | None = Field(None, description="e.g. `she/her`.")
     status: Literal["licensed", "associate", "trainee"] = Field(
         "licensed", description="`licensed`, or `associate`/`trainee` (then `supervisor` is required)."
     )
@@ -73,9 +74,9 @@ class Clinician(Model):
 
 
 class CrisisLine(Model):
-    name: Text = Field(description="What clients call it, e.g. `988 Suicide & Crisis Lifeline`.")
-    number: Text = Field(description="The number to call or text.")
-    how: Text = Field("call", description="How to reach it, e.g. `call or text`.")
+    name: Name = Field(description="What clients call it, e.g. `988 Suicide & Crisis Lifeline`.")
+    number: Phone = Field(description="The number to call or text.")
+    how: Label = Field("call", description="How to reach it, e.g. `call or text`.")
 
 
 class Emergency(Model):
@@ -88,7 +89,7 @@ class Emergency(Model):
         description="Lines to use in a crisis, in the order clients should try them. Default: 988 and 911.",
     )
     local_crisis: Person | None = Field(None, description="A local crisis service (name and phone).")
-    nearest_er: Text | None = Field(None, description="The nearest emergency room, name and address.")
+    nearest_er: Line | None = Field(None, description="The nearest emergency room, name and address.")
 
 
 ChannelUse = Literal["none", "scheduling", "check-ins"]
@@ -110,7 +111,7 @@ class Channel(Model):
     )
     reply_within: Duration | None = Field(None, description="How soon you reply, e.g. `1 business day`. Required when used.")
     private: bool = Field(False, description="True only if the channel is encrypted or otherwise secure.")
-    address: Text | None = Field(
+    address: Line | None = Field(
         None, description="Your own number or address for this channel; empty: the office's phone (phone, text), "
         "email (email) or website (portal).")
     cost: ChannelCost | None = Field(
@@ -135,7 +136,7 @@ class Channels(Model):
 
 
 class Contact(Model):
-    hours: Text | None = Field(None, description="When you read and answer messages, e.g. `Monday to Friday, 9 am to 5 pm`.")
+    hours: Label | None = Field(None, description="When you read and answer messages, e.g. `Monday to Friday, 9 am to 5 pm`.")
     channels: Channels = Field(default_factory=Channels, description="One entry per channel; unnamed channels are not used.")
     note: Note | None = Field(None, description="Your own words about contact between sessions.")
 
@@ -144,7 +145,7 @@ class Relationship(Model):
     gifts: Literal["none", "small", "discuss"] = Field(
         "discuss", description="`none` (kindly declined), `small` (small tokens only) or `discuss` (talked through together)."
     )
-    gift_limit: Text | None = Field(None, description="With `gifts: small`, the most a gift may be worth, e.g. `$20`.")
+    gift_limit: Short | None = Field(None, description="With `gifts: small`, the most a gift may be worth, e.g. `$20`.")
     chance_meetings: Literal["client-leads", "no-greeting"] = Field(
         "client-leads",
         description="`client-leads` (you greet me first if you wish) or `no-greeting` (I will not greet you, to protect your privacy).",
@@ -245,7 +246,7 @@ class Readability(Model):
 
 
 class LintSettings(Model):
-    ignore: dict[RuleId, str | None] = Field(
+    ignore: dict[RuleId, Text | None] = Field(
         default_factory=dict, description="Rules to silence, each with the reason, e.g. `{L09: \"why\"}`.")
     readability: Readability = Field(default_factory=Readability, description="Reading-level targets.")
 

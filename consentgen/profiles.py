@@ -108,7 +108,13 @@ _MESSAGES = {
     "dict_type": "expected a mapping of keys to values",
     "list_type": "expected a list",
     "tuple_type": "expected a list",
+    "date_from_datetime_inexact": "expected a date like 2026-01-05, without a time",
+    "finite_number": "expected a number",
+    "string_too_short": "must not be empty",
 }
+# Errors whose input is not repeated: it is empty, too long to help, or holds the very
+# character that was refused (and would break the line).
+_NO_ECHO = ("missing", "model_type", "dict_type", "string_too_short", "string_too_long", "text_character")
 
 
 def _plain_message(err: dict) -> str:
@@ -117,10 +123,23 @@ def _plain_message(err: dict) -> str:
         msg = msg.removeprefix(prefix)
     if err["type"] in ("literal_error", "enum"):
         msg = msg.replace("Input should be", "expected")
-    if "input" in err and err["type"] not in ("missing", "model_type", "dict_type") and not isinstance(err["input"], (dict, list)):
-        got = str(err["input"])
-        msg += f" (got '{got[:40]}{'…' if len(got) > 40 else ''}')"
+    if err["type"] == "string_too_long":
+        limit = (err.get("ctx") or {}).get("max_length")
+        msg = f"too long: {len(err['input'])} characters (at most {limit})"
+    if "input" in err and err["type"] not in _NO_ECHO and not isinstance(err["input"], (dict, list)):
+        msg += f" (got '{_shown(err['input'])}')"
     return msg
+
+
+def _shown(value: Any, width: int = 40) -> str:
+    """A value as it may appear in a one-line message: short, every unprintable character as U+XXXX."""
+    try:
+        text = str(value)
+    except ValueError:                       # an integer too long to print
+        return "a very long number"
+    cut = text[:width]
+    shown = "".join(c if c.isprintable() or c == " " else f"U+{ord(c):04X}" for c in cut)
+    return shown + ("…" if len(text) > width else "")
 
 
 def _model_at(loc: KeyPath, root: type[BaseModel]) -> type[BaseModel] | None:

@@ -41,6 +41,9 @@ def _type_name(annotation: Any, plural: bool = False) -> str:
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in typing.get_args(annotation))
     if origin is typing.Annotated:
+        limit = _max_length(annotation)
+        if args[0] is str and limit:
+            return f"text, {'each ' if plural else ''}up to {limit} characters"
         return _type_name(args[0], plural)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a, plural) for a in args)
@@ -52,6 +55,15 @@ def _type_name(annotation: Any, plural: bool = False) -> str:
     if name not in _PLAIN:
         raise TypeError(f"the profile reference has no plain name for the type {annotation!r}")
     return _PLAIN[name][plural]
+
+
+def _max_length(annotation: Any) -> int | None:
+    """The longest text a field takes (the schema enforces it), from its ``Field(max_length=...)``."""
+    for meta in typing.get_args(annotation)[1:]:
+        for constraint in getattr(meta, "metadata", ()):
+            if getattr(constraint, "max_length", None):
+                return constraint.max_length
+    return None
 
 
 def _value(value: Any) -> str:

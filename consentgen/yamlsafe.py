@@ -9,21 +9,30 @@ the exact line of a profile.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import ProfileError, Where, display_path
+from .model_base import describe_character
 
 MAX_BYTES = 512 * 1024
 MAX_NODES = 20_000
 MAX_DEPTH = 40
+MAX_KEY = 100            # characters in a key
+MAX_NUMBER = 50          # characters in a number: more is text that lost its quotes (and int() has limits)
 
 # libyaml's parser when PyYAML has it (it nearly always does): the same events and
 # nodes, with line marks, several times faster than the pure-Python one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# Characters YAML refuses to read, and U+0085, which it would quietly read as a line break
+# (in text mis-decoded from Windows it was an ellipsis).
+_RAW_REFUSED = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 KeyPath = tuple[Any, ...]
 Positions = dict[KeyPath, Where]
@@ -49,7 +58,7 @@ class _Reader:
         if len(path) > MAX_DEPTH:
             raise self.fail(f"nested more than {MAX_DEPTH} levels deep", node, path)
         if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_TAGS:
-            raise self.fail(f"unsupported value: tag '{node.tag}' is not allowed", node, path)
+            raise self.fail(f"unsupported value: tag '{_short_tag(node.tag)}' is not allowed", node, path)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -58,19 +67,33 @@ class _Reader:
                 self.positions[path + (i,)] = self.where(child)
                 items.append(self.build(child, path + (i,)))
             return items
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        """One plain value; whatever goes wrong becomes a ProfileError at its line and key."""
+        if node.tag not in _SCALAR_TAGS:
+            raise self.fail(f"unsupported value: tag '{_short_tag(node.tag)}' is not allowed", node, path)
+        if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER:
+            raise self.fail(f"a number of more than {MAX_NUMBER} characters; if it is text, put it in quotes",
+                            node, path)
         try:
             return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.fail(f"unsupported value: {_first_line(exc)}", node, path) from None
+        except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise ValueError, OverflowError, ...
+            raise self.fail(_construct_problem(node, exc), node, path) from None
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise self.fail("YAML merge keys (<<) are not allowed in profiles", key_node, path)
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise self.fail("a key must be plain text", key_node, path)
             key = str(key_node.value)
+            odd = next((c for c in key if not (c.isprintable() or c == " ")), None)
+            if odd is not None:        # the key is not shown: it would break the line
+                raise self.fail(f"a key must be plain text; this one contains U+{ord(odd):04X}", key_node, path)
+            if len(key) > MAX_KEY:
+                raise self.fail(f"a key must be plain text of at most {MAX_KEY} characters", key_node, path)
             if key in out:
                 raise self.fail("this key appears twice", key_node, path + (key,))
             self.positions[path + (key,)] = self.where(key_node)
@@ -79,7 +102,19 @@ class _Reader:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(getattr(exc, "problem", None) or exc).strip().splitlines()[0]
+    lines = str(getattr(exc, "problem", None) or exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:200]
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _construct_problem(node: yaml.ScalarNode, exc: Exception) -> str:
+    """What is wrong with a value PyYAML recognised but could not build (2026-02-30, say)."""
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return f"not a real date ({_first_line(exc)}); use YYYY-MM-DD, or quotes if it is text"
+    return f"unsupported value ({_first_line(exc)})"
 
 
 def dotted(path: KeyPath) -> str:
@@ -93,11 +128,11 @@ _NODE_START = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.S
 _COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
-def _refuse_aliases(text: str, shown: str) -> None:
-    """Aliases make "billion laughs" bombs; profiles never need them.
+def _node_events(text: str):
+    """Yield ``(event, key path)`` for every key and value, reading the parser's events only.
 
-    Walks the parser's events (linear, nothing is expanded), keeping the key
-    path so the error names the key as well as the line.
+    Linear, and nothing is built or expanded, so it is safe to run on any input
+    before composing it.
     """
     stack: list[list] = []  # one frame per open collection: [is_mapping, key or index, expecting_key]
     for event in yaml.parse(text, Loader=_LOADER):
@@ -111,19 +146,74 @@ def _refuse_aliases(text: str, shown: str) -> None:
         top = stack[-1] if stack else None
         if top and top[0] and top[2] and isinstance(event, yaml.ScalarEvent):
             top[1], top[2] = event.value, False
+            yield event, tuple(frame[1] for frame in stack if frame[1] is not None)
             continue
         if top and not top[0]:
             top[1] = 0 if top[1] is None else top[1] + 1
-        if isinstance(event, yaml.AliasEvent):
-            path = tuple(frame[1] for frame in stack if frame[1] is not None)
-            raise ProfileError(
-                "YAML aliases (*name) are not allowed in profiles; write the value out",
-                Where(shown, event.start_mark.line + 1, dotted(path) or None),
-            )
+        yield event, tuple(frame[1] for frame in stack if frame[1] is not None)
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([isinstance(event, yaml.MappingStartEvent), None, True])
         elif top and top[0]:
             top[2] = True
+
+
+def _refuse_hostile(text: str, shown: str) -> None:
+    """Refuse aliases ("billion laughs" bombs; profiles never need them), deep nesting and
+    too many values, before anything is built."""
+    count = 0
+    for event, path in _node_events(text):
+        count += 1
+        if isinstance(event, yaml.AliasEvent):
+            raise ProfileError(
+                "YAML aliases (*name) are not allowed in profiles; write the value out",
+                Where(shown, event.start_mark.line + 1, dotted(path) or None),
+            )
+        if len(path) > MAX_DEPTH or count > 2 * MAX_NODES:
+            problem = f"nested more than {MAX_DEPTH} levels deep" if len(path) > MAX_DEPTH else \
+                f"file too large: more than {MAX_NODES} values"
+            raise ProfileError(problem, Where(shown, event.start_mark.line + 1, dotted(path[:MAX_DEPTH]) or None))
+
+
+def _key_at(text: str, line: int) -> KeyPath:
+    """The key path of the value on ``line`` (0-based), or () when none can be found."""
+    try:
+        for event, path in _node_events(text):
+            if isinstance(event, yaml.ScalarEvent) and event.start_mark.line <= line <= event.end_mark.line:
+                return path
+            if event.start_mark.line > line:
+                break
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return ()
+
+
+def _refuse_characters(text: str, shown: str) -> str:
+    """Word's line and page breaks become spaces; any other character YAML cannot read is
+    refused here, with its line and key, instead of as a bare 'unacceptable character'."""
+    text = text.replace("\x0b", " ").replace("\x0c", " ")
+    m = _RAW_REFUSED.search(text)
+    if m:
+        line = text.count("\n", 0, m.start())
+        key = _key_at(_RAW_REFUSED.sub(" ", text), line)
+        raise ProfileError(describe_character(m.group()), Where(shown, line + 1, dotted(key) or None))
+    return text
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    """UTF-8 text with universal line ends, or a ProfileError naming the line of the first bad byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ProfileError("saved as UTF-16 text; save it as UTF-8", Where(shown, 1))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        try:
+            meant = f" (in Windows text it is {bytes([byte]).decode('cp1252')})" if byte >= 0x80 else ""
+        except UnicodeDecodeError:
+            meant = ""
+        raise ProfileError(f"not UTF-8 text: byte 0x{byte:02X} cannot be read{meant}; save the file as UTF-8",
+                           Where(shown, raw.count(b"\n", 0, exc.start) + 1)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_yaml(path: Path) -> tuple[dict, Positions]:
@@ -145,27 +235,39 @@ def _read_cached(path: str, shown: str, mtime_ns: int, size: int) -> tuple[dict,
     return _read_yaml(Path(path))
 
 
-def _read_yaml(path: Path) -> tuple[dict, Positions]:
-    shown = display_path(path)
+def _read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes, read no further than the size limit (a pipe or a device has no size to check)."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ProfileError(f"file is larger than {MAX_BYTES // 1024} KiB; is it really a profile?", Where(shown))
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ProfileError("no such file", Where(shown)) from None
     except IsADirectoryError:
         raise ProfileError("is a folder, not a profile file", Where(shown)) from None
-    except UnicodeDecodeError as exc:
-        raise ProfileError(f"not UTF-8 text (byte {exc.start})", Where(shown)) from None
     except OSError as exc:
-        raise ProfileError(f"cannot read: {exc.strerror}", Where(shown)) from None
+        raise ProfileError(f"cannot read: {exc.strerror or type(exc).__name__}", Where(shown)) from None
+    if len(raw) > MAX_BYTES:
+        raise ProfileError(f"file is larger than {MAX_BYTES // 1024} KiB; is it really a profile?", Where(shown))
+    return raw
+
+
+def _read_yaml(path: Path) -> tuple[dict, Positions]:
+    shown = display_path(path)
+    text = _refuse_characters(_decode(_read_bytes(path, shown), shown), shown)
     try:
-        _refuse_aliases(text, shown)
+        _refuse_hostile(text, shown)
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ProfileError(f"invalid YAML: {_first_line(exc)}", Where(shown, line)) from None
+        if exc.problem == "but found another document":
+            raise ProfileError("a profile is one YAML document; a second one ('---') starts here",
+                               Where(shown, line)) from None
+        key = dotted(_key_at(text, mark.line)) if mark else ""
+        raise ProfileError(f"invalid YAML: {_first_line(exc)}", Where(shown, line, key or None)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise ProfileError(f"invalid YAML: {exc.reason}", Where(shown, line)) from None
     except yaml.YAMLError as exc:
         raise ProfileError(f"invalid YAML: {_first_line(exc)}", Where(shown)) from None
     except RecursionError:
