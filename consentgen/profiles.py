@@ -38,8 +38,11 @@ def layers_for(path: Path) -> tuple[Path, ...]:
     """The files that make up the profile at ``path``, base layer first."""
     if path.parent.name == "clinicians":
         practice = path.parent.parent / "practice.yaml"
-        if practice.is_file():
-            return (practice, path)
+        try:
+            if practice.is_file():
+                return (practice, path)
+        except OSError:          # a name too long, a folder not readable: reading the file will say so
+            pass
     return (path,)
 
 
@@ -125,7 +128,9 @@ def _plain_message(err: dict) -> str:
         msg = msg.replace("Input should be", "expected")
     if err["type"] == "string_too_long":
         limit = (err.get("ctx") or {}).get("max_length")
-        msg = f"too long: {len(err['input'])} characters (at most {limit})"
+        value = err["input"]
+        msg = f"too long: {len(value) if isinstance(value, str) else len(_shown(value, 10**6))} characters " \
+              f"(at most {limit})"
     if "input" in err and err["type"] not in _NO_ECHO and not isinstance(err["input"], (dict, list)):
         msg += f" (got '{_shown(err['input'])}')"
     return msg

@@ -166,12 +166,20 @@ def _refuse_hostile(text: str, shown: str) -> None:
         if isinstance(event, yaml.AliasEvent):
             raise ProfileError(
                 "YAML aliases (*name) are not allowed in profiles; write the value out",
-                Where(shown, event.start_mark.line + 1, dotted(path) or None),
+                Where(shown, event.start_mark.line + 1, dotted(_plain(path)) or None),
             )
         if len(path) > MAX_DEPTH or count > 2 * MAX_NODES:
             problem = f"nested more than {MAX_DEPTH} levels deep" if len(path) > MAX_DEPTH else \
                 f"file too large: more than {MAX_NODES} values"
-            raise ProfileError(problem, Where(shown, event.start_mark.line + 1, dotted(path[:MAX_DEPTH]) or None))
+            raise ProfileError(problem, Where(shown, event.start_mark.line + 1, dotted(_plain(path[:MAX_DEPTH])) or None))
+
+
+def _plain(path: KeyPath) -> KeyPath:
+    """``path`` up to its first part that is no plain key (a broken file can make a value look like one)."""
+    for i, part in enumerate(path):
+        if isinstance(part, str) and (len(part) > MAX_KEY or not part.isprintable()):
+            return path[:i]
+    return path
 
 
 def _key_at(text: str, line: int) -> KeyPath:
@@ -179,7 +187,7 @@ def _key_at(text: str, line: int) -> KeyPath:
     try:
         for event, path in _node_events(text):
             if isinstance(event, yaml.ScalarEvent) and event.start_mark.line <= line <= event.end_mark.line:
-                return path
+                return _plain(path)
             if event.start_mark.line > line:
                 break
     except (yaml.YAMLError, RecursionError):
@@ -263,7 +271,12 @@ def _read_yaml(path: Path) -> tuple[dict, Positions]:
         if exc.problem == "but found another document":
             raise ProfileError("a profile is one YAML document; a second one ('---') starts here",
                                Where(shown, line)) from None
-        key = dotted(_key_at(text, mark.line)) if mark else ""
+        key = ""
+        start = exc.context_mark
+        if start is not None and "scalar" in (exc.context or ""):   # a quoted or block value: its key is known
+            key = dotted(_key_at(text, start.line))
+            if "end of stream" in str(exc.problem):                  # a quote never closed: where it opens
+                line = start.line + 1
         raise ProfileError(f"invalid YAML: {_first_line(exc)}", Where(shown, line, key or None)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None

@@ -340,3 +340,21 @@ def test_a_word_line_break_in_a_client_name_becomes_a_space(tmp_path):
 def test_a_roster_that_cannot_be_read_names_the_right_line(cli, practice, tmp_path, text, line, words):
     path = roster(tmp_path, text)
     one_line(build_roster(cli, practice, tmp_path, path), f"error: {path}:{line}: {words}")
+
+
+# ---- more of the input path ---------------------------------------------------------------------
+
+def test_a_quote_never_closed_is_reported_where_it_opens(cli, tmp_path):
+    path = profile(tmp_path, MINIMAL.replace("name: Robin Test", 'name: "Robin Test'))
+    one_line(render(cli, path, tmp_path), f"error: {path}:{NAME_LINE}: clinician.name: invalid YAML:")
+
+
+def test_a_long_number_given_for_short_text_is_measured_not_crashed_on(cli, tmp_path):
+    path = profile(tmp_path, MINIMAL.replace('"555-0100"', "0x" + "f" * 40))     # 49 digits once converted
+    one_line(render(cli, path, tmp_path), f"error: {path}:4: practice.phone: too long: 49 characters (at most 40)")
+
+
+def test_a_path_whose_folder_name_is_too_long_is_one_line(cli, tmp_path):
+    path = tmp_path / ("x" * 300) / "clinicians" / "a.yaml"
+    one_line(cli("render", path, "-o", tmp_path / "out"), f"error: {path}: cannot read: File name too long")
+    check_line(cli, path, f"{path}: cannot read: File name too long")
