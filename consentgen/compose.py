@@ -42,6 +42,7 @@ class Job:
     template_dirs: tuple[Path, ...] = ()
     page_size: str = "letter"
     sources: bool = False                 # add the practice's sources appendix (never part of the packet)
+    template_seconds: float | None = None  # each document's time to render its templates; None: 10 s
 
     @property
     def packet(self) -> bool:
@@ -75,7 +76,7 @@ def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketVie
         client = {"name": job.client_name, "id": job.client_id, "second_signer": job.second_signer}
     context = make_context(profile, effective=effective_date(loaded, job), client=client, document=name,
                            packet=packet)
-    markdown = render_markdown(name, context, job.template_dirs, profile.language)
+    markdown = render_markdown(name, context, job.template_dirs, profile.language, job.template_seconds)
     return parse(markdown, name, profile.language)
 
 

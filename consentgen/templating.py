@@ -8,10 +8,13 @@ or ``<b>`` prints literally: ``finalize`` turns plain text into escaped
 ``set``, ``field()``) is already ``Markup`` and passes untouched.
 
 Errors name ``template:line`` and never show the render context: it can hold
-a client's name.
+a client's name. A name or key an error quotes is shown only if the template
+itself spells it; one computed from a value is not. Limits on time, output and
+size are in ``sandbox.py``.
 """
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import functools
 import re
@@ -22,9 +25,9 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from . import sandbox
 from .errors import TemplateError, Where, display_path
 from .resources import data_dir
 from .labels import state_name
@@ -91,11 +94,11 @@ def field_cell(kind: str, name: str, label: str) -> Markup:
 
 
 @functools.cache
-def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> SandboxedEnvironment:
+def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> sandbox.LimitedEnvironment:
     """The one Environment: user folders first, then the built-in templates."""
     loaders = [jinja2.FileSystemLoader(str(d)) for d in user_dirs]
     loaders.append(jinja2.FileSystemLoader(str(data_dir("templates") / language)))
-    env = SandboxedEnvironment(
+    env = sandbox.LimitedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -155,40 +158,118 @@ def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> li
 
 
 def render_markdown(name: str, context: dict[str, Any], user_dirs: tuple[Path, ...] = (),
-                    language: str = "en") -> str:
-    """Render document ``name`` to Markdown; errors name template:line."""
+                    language: str = "en", seconds: float | None = None) -> str:
+    """Render document ``name`` to Markdown within ``seconds`` (None: the default); errors name template:line."""
     env = make_env(tuple(user_dirs), language)
     try:
         template = env.get_template(f"{name}.md")
     except jinja2.TemplateNotFound as exc:
         if exc.name == f"{name}.md":
             raise TemplateError(f"no document named '{name}' (see 'consentgen templates')") from None
-        raise TemplateError(f"template '{exc.name}' not found", _where_from_traceback(exc)) from None
+        raise TemplateError(_shown(f"template '{exc.name}' not found", _source(exc)),
+                            _where_from_traceback(exc)) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno)) from None
+        raise _syntax_error(exc) from None
+    except (RecursionError, MemoryError) as exc:      # an expression nested thousands deep
+        raise TemplateError("refused: nested too deeply to read (brackets or blocks thousands deep?)"
+                            if isinstance(exc, RecursionError) else _STOPPED[MemoryError],
+                            _document_where(env, name)) from None
     try:
-        return template.render(context)
-    except jinja2.TemplateSyntaxError as exc:  # an included template
-        raise TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno)) from None
-    except TemplateError as exc:
-        raise TemplateError(exc.message, _where_from_traceback(exc)) from None
-    except jinja2.exceptions.SecurityError as exc:
-        raise TemplateError(f"refused: {exc}", _where_from_traceback(exc)) from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"undefined: {exc.message}", _where_from_traceback(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - message withheld: it could quote a client's data
-        raise TemplateError(f"{type(exc).__name__} while rendering", _where_from_traceback(exc)) from None
+        return sandbox.render(template, context, seconds)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line; see _template_error
+        raise _template_error(exc, _where(template.filename, None)) from None
+
+
+def _document_where(env: jinja2.Environment, name: str) -> Where:
+    try:
+        return _where(env.loader.get_source(env, f"{name}.md")[1], None)
+    except Exception:  # noqa: BLE001 - only for naming the file in an error
+        return Where(f"{name}.md")
+
+
+_STOPPED = {
+    RecursionError: "stopped: nested too deeply (a macro, include or layout that calls itself?)",
+    MemoryError: "stopped: out of memory (the template makes something too large)",
+}
+
+
+def _template_error(exc: Exception, fallback: Where) -> TemplateError:
+    """One line for anything that went wrong while rendering, quoting no value from the context."""
+    where = _where_from_traceback(exc, fallback)
+    source = _source(exc)
+    if isinstance(exc, jinja2.TemplateSyntaxError):       # an included template
+        return _syntax_error(exc)
+    if isinstance(exc, TemplateError):                     # a limit, or a message of ours
+        return TemplateError(exc.message, where)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return TemplateError(_shown(f"refused: {exc}", source), where)
+    if isinstance(exc, jinja2.UndefinedError):
+        return TemplateError(_shown(f"undefined: {exc.message}", source), where)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return TemplateError(_shown(f"template '{exc.name}' not found", source), where)
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return TemplateError(_STOPPED[type(exc)], where)
+    # The message is withheld: it could quote a client's data.
+    return TemplateError(f"{type(exc).__name__} while rendering", where)
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError) -> TemplateError:
+    """Found while parsing, before any value exists: the message quotes only the template."""
+    return TemplateError(f"syntax error: {exc.message}", _where(exc.filename, exc.lineno))
+
+
+_QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
+_TYPE_NAME = re.compile(r"[\w.]+ object")       # Jinja names a value's type as 'str object'
+
+
+def _type_name(text: str) -> bool:
+    """'str object', 'consentgen.views.Fees object', 'str', 'None': a type, never a value."""
+    return bool(_TYPE_NAME.fullmatch(text)) or text == "None" or isinstance(getattr(builtins, text, None), type)
+
+
+def _shown(message: str, source: str) -> str:
+    """The message, with each quoted name it does not find in the template's source left out.
+
+    ``{{ practice[client.name] }}`` fails with "has no attribute 'Zelda …'":
+    the key is a client's name, not something the template wrote.
+    """
+    def keep(m: re.Match) -> str:
+        text = m.group(1) if m.group(1) is not None else m.group(2)
+        if _type_name(text) or (text and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", source)):
+            return m.group(0)
+        return "(a value, not shown)"
+
+    return _QUOTED.sub(keep, message)
+
+
+def _source(exc: BaseException) -> str:
+    """The source of the template where an error happened, or '' if none is known."""
+    frames = _template_frames(exc)
+    if not frames:
+        return ""
+    try:
+        return Path(frames[-1].filename).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return ""
 
 
 def _where(filename: str | None, line: int | None) -> Where:
     return Where(display_path(filename) if filename else "<template>", line)
 
 
-def _where_from_traceback(exc: BaseException) -> Where:
+_TEMPLATE_FRAMES = ("template", "top-level template code")
+
+
+def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
     """Jinja rewrites tracebacks so template frames carry the template's file and line."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".md")]
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename.endswith(".md") or f.name in _TEMPLATE_FRAMES or f.name.startswith("block '")]
+
+
+def _where_from_traceback(exc: BaseException, fallback: Where | None = None) -> Where:
+    frames = _template_frames(exc)
     if not frames:
-        return Where("<template>")
+        return fallback or Where("<template>")
     return _where(frames[-1].filename, frames[-1].lineno)
 
 

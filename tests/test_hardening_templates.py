@@ -1,0 +1,230 @@
+"""User templates (--templates) cannot run forever, fill memory, or put a client's name in an error.
+
+Issue 10, F9 and the template part of F10. Each refusal is one line naming
+template:line, exit 2 from render and check, one failed packet in build.
+"""
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+import time
+
+import pytest
+
+from .conftest import EXAMPLE, MINIMAL
+from .readback import pdf_text
+
+BUDGET = 1          # seconds: --template-seconds in the timed tests
+SLACK = 2           # the issue's acceptance: stopped within the budget plus 2 s
+CLIENT = "Zelda Quiggly"
+
+# Loops that print nothing: no output to count, so only the clock can stop them.
+RUNAWAYS = {
+    "loops": "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+    "macro": "{% macro m() %}{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
+             "{% endmacro %}{% set x = m() %}",
+    "list": "{% set l = [0] * 10000 %}{% set ns = namespace(n=0) %}"
+            "{% for a in l %}{% for b in l %}{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}",
+}
+
+
+@pytest.fixture
+def template(write, tmp_path):
+    """template(body) -> (folder, path of 'bad.md'), the body on line 3."""
+
+    def _template(body: str, name: str = "bad"):
+        return tmp_path / "mine", write(f"mine/{name}.md", f"# T\n\n{body}\n")
+
+    return _template
+
+
+def one_line(result, start: str) -> str:
+    assert "Traceback" not in result.output, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", RUNAWAYS)
+def test_a_runaway_template_stops_within_its_budget_with_one_line(cli, write, template, tmp_path, name):
+    folder, path = template(RUNAWAYS[name])
+    started = time.monotonic()
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder,
+                 "--template-seconds", BUDGET, "-o", tmp_path / "out")
+    assert time.monotonic() - started < BUDGET + SLACK
+    assert result.exit_code == 2
+    one_line(result, f"error: {path}:3: stopped: still rendering after {BUDGET} s, the limit (--template-seconds")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_budget_holds_off_the_main_thread_too(write, template, tmp_path):
+    """A library caller rendering in a thread gets no timer signal; the sandbox's own checks stop it."""
+    from consentgen.api import Job, render
+    from consentgen.errors import TemplateError
+
+    folder, path = template(RUNAWAYS["loops"])
+    caught: list[BaseException] = []
+
+    def run():
+        try:
+            render(write("p.yaml", MINIMAL), tmp_path / "out",
+                   Job(docs=("bad",), template_dirs=(folder,), template_seconds=BUDGET))
+        except TemplateError as exc:
+            caught.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(BUDGET + SLACK + 5)
+    assert not worker.is_alive() and time.monotonic() - started < BUDGET + SLACK
+    assert str(caught[0]).startswith(f"{path}:3: stopped: still rendering after {BUDGET} s")
+
+
+def test_the_timer_is_cleared_and_the_signal_handler_restored(cli, write, template, tmp_path):
+    folder, _ = template(RUNAWAYS["loops"])
+    before = signal.getsignal(signal.SIGALRM)
+    for doc in ("bad", "contact"):                    # one stopped, one rendered
+        cli("render", write("p.yaml", MINIMAL), "--doc", doc, "--templates", folder, "--template-seconds", BUDGET,
+            "-o", tmp_path / "out")
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) is before
+
+
+def test_the_timer_stops_what_no_check_sees():
+    """The backstop: Python code the sandbox does not hook (a slow filter, say) is interrupted too."""
+    from consentgen import sandbox
+    from consentgen.errors import TemplateError
+
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="stopped: still rendering after 0.5 s"):
+        with sandbox.limits(0.5):
+            while time.monotonic() - started < 30:
+                pass
+    assert time.monotonic() - started < 0.5 + SLACK
+
+
+def test_check_stops_a_runaway_template_and_says_where(cli, write, template):
+    folder, path = template(RUNAWAYS["loops"], name="contact")
+    profile = write("p.yaml", MINIMAL + "packet: [contact]\n")
+    started = time.monotonic()
+    result = cli("check", profile, "--templates", folder, "--template-seconds", BUDGET)
+    assert time.monotonic() - started < BUDGET + SLACK + 3          # check also lints the packet
+    assert result.exit_code == 2
+    assert f"{path}:3: stopped: still rendering after {BUDGET} s" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_build_fails_only_the_packet_whose_template_runs_away(cli, tmp_path):
+    practice = shutil.copytree(EXAMPLE, tmp_path / "practice")
+    for layer in [practice / "practice.yaml", *(practice / "clinicians").glob("*.yaml")]:
+        lines = ["packet: [contact]" if line.startswith("packet:") else line for line in layer.read_text().splitlines()]
+        layer.write_text("\n".join(lines) + "\n")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "contact.md").write_text(
+        '{% extends "layouts/handout.md" %}\n{% block title %}Contact{% endblock %}\n{% block body %}\n'
+        '{% if clinician.name.startswith("Ana") %}' + RUNAWAYS["loops"] + "{% endif %}\nCall me.\n{% endblock %}\n")
+    out = tmp_path / "dist"
+    result = cli("build", practice, "-o", out, "--format", "docx", "--templates", folder,
+                 "--template-seconds", BUDGET, "--jobs", "2", "-q")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert failed == [f"failed: {folder / 'contact.md'}:4: stopped: still rendering after {BUDGET} s, "
+                      "the limit (--template-seconds sets it)"]
+    assert result.stdout.startswith("built 2 packets")
+    assert not (out / "ana-nunez").exists()
+    assert (out / "samuel-okafor" / "contact.docx").is_file() and (out / "wren-kowalski" / "contact.docx").is_file()
+
+
+# -- size: refused at once, before anything large is made --------------------------------
+
+REFUSED = [
+    ("{{ 'x' * 10**9 }}", "refused: repeating a text to more than 1,000,000 characters"),
+    ("{{ [0] * 10**9 }}", "refused: repeating a list to more than 1,000,000 items"),
+    ("{% set a = 7 %}{% set b = 10**8 %}{{ a ** b }}", "refused: a power of more than 4,000 digits"),
+    ("{% set ns = namespace(n=10) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}",
+     "refused: a number of more than 4,000 digits"),
+    ("{{ lipsum(100000) }}", "refused: lipsum() of more than 50 paragraphs"),
+    ("{{ lipsum(3, max=10**7) }}", "refused: lipsum() paragraphs of more than 1,000 words"),
+    ("{% for i in range(100000) %}{% endfor %}", "refused: a range of more than 10,000 numbers"),
+    ("{{ '%999999999s' % 'x' }}", "refused: a formatted text longer than 1,000,000 characters"),
+    ("{{ '%999999999s'|format('x') }}", "refused: a formatted text longer than 1,000,000 characters"),
+    ("{{ '{:>999999999}'.format('x') }}", "refused: a formatted text longer than 1,000,000 characters"),
+    ("{{ 'x'|center(999999999) }}", "refused: a width over 1,000,000"),
+    ("{{ 'x'.ljust(999999999) }}", "refused: a width or count over 1,000,000"),
+    ("{{ (1).to_bytes(10**9, 'big') }}", "refused: a width or count over 1,000,000"),
+    ("{{ [1, 2]|join('x' * 999999) }}", "refused: a joined text longer than 1,000,000 characters"),
+    ("{{ ('x' * 1000)|replace('x', 'y' * 10000) }}", "refused: a text longer than 1,000,000 characters"),
+    ("{{ ('x\\n' * 500000)|indent(1000) }}", "refused: an indented text longer than 1,000,000 characters"),
+    ("{{ ['x'] | batch(10**9, 'y') | list }}", "refused: a batch size over 1,000,000"),
+    ("{% set s = 'x' * 1000000 %}{{ [s] * 1000 }}", "refused: printing a value longer than 1,000,000 characters"),
+    ("{% set s = 'x' * 1000000 %}{{ ([s] * 1000)|join }}", "refused: a text longer than 1,000,000 characters"),
+    ("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+     "refused: joining texts to more than 1,000,000 characters"),
+    ("{% set l = [1] %}{% for i in range(100) %}{% set _ = l.extend(l) %}{% endfor %}",
+     "refused: a list of more than 1,000,000 items"),
+    ("{% for i in range(10000) %}{{ 'x' * 5000 }}{% endfor %}",                  # 50 MB of Markdown
+     "stopped: the document is longer than 2,000,000 characters"),
+    ("{% macro m() %}{{ 'x' * 100000 }}{% endmacro %}{% for i in range(300) %}{% set _ = m() %}{% endfor %}",
+     "refused: the templates wrote more than 20,000,000 characters for one document"),    # none of it printed
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+     "stopped: nested too deeply (a macro, include or layout that calls itself?)"),
+]
+
+
+@pytest.mark.parametrize("body, message", REFUSED, ids=[m for _, m in REFUSED])
+def test_a_template_that_would_eat_memory_or_time_is_refused_in_one_line(cli, write, template, tmp_path, body,
+                                                                          message):
+    folder, path = template(body)
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    one_line(result, f"error: {path}:3: {message}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_template_file_is_refused_before_it_is_compiled(cli, write, tmp_path):
+    path = write("mine/bad.md", "# T\n\n" + "{{ 1 }}" * 200_000)
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", tmp_path / "mine", "-o",
+                 tmp_path / "out")
+    assert result.exit_code == 2
+    one_line(result, f"error: {path}: refused: a template longer than 1,000,000 characters")
+
+
+def test_ordinary_uses_of_the_limited_operations_still_work(cli, write, template, tmp_path):
+    folder, _ = template("{{ '-' * 3 }} {{ 2 ** 10 }} {{ '%05.1f' % 3.14159 }} {{ '{:>4}'.format('a') }} "
+                         "{{ range(3)|join(',') }} {{ 'ab'|center(6) }} {{ [1, 2] + [3] }} {{ 'a' ~ 'b' }}"
+                         "{% for x in range(2) %}{{ x }}{% endfor %} "
+                         "{{ lipsum(1, html=False, min=2, max=3)|length > 0 }}")
+    out = tmp_path / "bad.pdf"
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "--format", "pdf",
+                 "-o", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_text(out).split())
+    assert "--- 1024 003.1 a 0,1,2 ab [1, 2, 3] ab01 True" in text
+
+
+# -- a client's name never reaches an error (F10) -----------------------------------------
+
+LEAKS = [
+    ("{{ practice[client.name] }}", "undefined: 'dict object' has no attribute (a value, not shown)"),
+    ("{{ client|attr(client.name) }}", "undefined: 'dict object' has no attribute (a value, not shown)"),
+    ("{% include client.name %}", "template (a value, not shown) not found"),
+    ("{% extends client.name %}", "template (a value, not shown) not found"),
+    ("{% set ns = namespace() %}{{ ns[client.name] }}", "undefined:"),
+    ("{{ client.name.foo.bar }}", "undefined: 'str object' has no attribute 'foo'"),
+    ("{% macro m() %}{% endmacro %}{{ m(**{client.name: 1}) }}", "TypeError while rendering"),
+    ("{{ client.name | int + 'x' }}", "TypeError while rendering"),
+    ("{{ client.name * 10**9 }}", "refused: repeating a text to more than 1,000,000 characters"),
+]
+
+
+@pytest.mark.parametrize("body, message", LEAKS, ids=[b for b, _ in LEAKS])
+def test_a_template_error_never_quotes_the_clients_name(cli, write, template, tmp_path, body, message):
+    folder, path = template(body)
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder,
+                 "--client-name", CLIENT, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    one_line(result, f"error: {path}:3: {message}")
+    assert "Zelda" not in result.output and "Quiggly" not in result.output
