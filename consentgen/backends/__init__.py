@@ -38,3 +38,9 @@ def get_backend(fmt: str) -> Renderer:
     if fmt not in FORMATS:
         raise KeyError(fmt)
     return importlib.import_module(f".{fmt}", __name__).render
+
+
+def check_fonts(loaded, job, docs) -> None:
+    """Before PDFs are drawn: a font for every character, or a one-line error naming the field
+    (see ``preflight``). Imported on first use, like the backends."""
+    importlib.import_module(".preflight", __name__).check_fonts(loaded, job, docs)

@@ -4,13 +4,22 @@ Vera (Bitstream, shipped inside reportlab) is registered once per process as a
 family so ``<b>`` and ``<i>`` work. Vera covers Western European text only;
 for any other character we look for an installed TrueType font that has it
 (search order is sorted, so the choice is the same on every run) and register
-that too. Only when no installed font has a character do we fail, naming the
-characters. Everything is cached at module level: fonts are parsed once.
+that too: a .ttf, or a face of a TrueType collection (.ttc), which is how
+Debian ships Chinese, Japanese and Korean fonts (``fonts-wqy-microhei``).
+reportlab cannot embed PostScript-outline (CFF) fonts, such as Noto CJK's
+.otf and .ttc files; they are skipped. Only when no installed font has a
+character do we fail, naming the script and the Debian package that has a
+font for it, never the characters (they may be a client's name).
+Everything is cached at module level: fonts are parsed once.
+
+Text copied from the PDF must read as it was typed: ``to_unicode_cmap``
+replaces reportlab's ToUnicode CMap writer (see there).
 """
 from __future__ import annotations
 
 import os
 import re
+import struct
 import unicodedata
 import zlib
 from functools import lru_cache
@@ -18,10 +27,11 @@ from pathlib import Path
 from typing import Iterable
 
 import reportlab
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from ..errors import BackendError
+from . import rtl
 
 REGULAR, BOLD, ITALIC, BOLD_ITALIC = "Vera", "Vera-Bold", "Vera-Italic", "Vera-BoldItalic"
 _VERA_FACES = {(False, False): REGULAR, (True, False): BOLD, (False, True): ITALIC, (True, True): BOLD_ITALIC}
@@ -37,8 +47,11 @@ FONT_DIRS: list[str] = [
     "C:/Windows/Fonts",
 ]
 
-# Families to try first: DejaVu Sans extends Vera itself, so its letters match best.
-_PREFERRED = ("dejavusans", "notosans-", "notosans", "liberationsans", "freesans", "noto")
+# Families to try first: DejaVu Sans extends Vera itself, so its letters match best. For
+# Chinese, Japanese and Korean, WenQuanYi has all three (Droid Sans Fallback has no Hangul):
+# one font then draws a whole name.
+_PREFERRED = ("dejavusans", "notosans-", "notosans", "liberationsans", "freesans", "noto",
+              "wqy-microhei", "wqy-zenhei")
 # Style words that make a face a poor first choice for body text.
 _NOT_REGULAR = re.compile(
     r"bold|italic|oblique|light|thin|black|medium|semi|extra|heavy|condensed|narrow|mono|serif|math",
@@ -47,6 +60,9 @@ _NOT_REGULAR = re.compile(
 # Control characters other than the tab and the line break a hard break leaves behind.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TRUETYPE_MAGIC = (b"\x00\x01\x00\x00", b"true")
+_COLLECTION_MAGIC = b"ttcf"
+# A face inside a TrueType collection is named "file.ttc#N".
+_FACE_SEP = "#"
 
 
 def _register_vera() -> frozenset[int]:
@@ -77,33 +93,70 @@ def _is_truetype(path: str) -> bool:
         return False
 
 
+def _split_face(key: str) -> tuple[str, int]:
+    """(file, face index) of a candidate: "x.ttf" is face 0 of its file, "x.ttc#2" face 2."""
+    path, sep, index = key.rpartition(_FACE_SEP)
+    if sep and index.isdigit() and path.lower().endswith(".ttc"):
+        return path, int(index)
+    return key, 0
+
+
+def _faces_in(path: str) -> list[str]:
+    """The TrueType-outline faces in a font file, as candidates (CFF faces and other files: none)."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+            if magic in _TRUETYPE_MAGIC:
+                return [path]
+            if magic != _COLLECTION_MAGIC:
+                return []
+            f.read(4)                                           # the collection's version
+            count = min(int.from_bytes(f.read(4), "big"), 64)
+            offsets = [int.from_bytes(f.read(4), "big") for _ in range(count)]
+            faces = []
+            for i, offset in enumerate(offsets):
+                f.seek(offset)
+                if f.read(4) in _TRUETYPE_MAGIC:
+                    faces.append(f"{path}{_FACE_SEP}{i}")
+            return faces
+    except OSError:
+        return []
+
+
 @lru_cache(maxsize=None)
 def _candidates(dirs: tuple[str, ...]) -> tuple[str, ...]:
-    """TrueType-outline font files under ``dirs``: regular sans faces first, then by name."""
+    """TrueType-outline fonts under ``dirs`` (files, and faces of collections): regular sans faces
+    first, then by name."""
     found: set[str] = set()
     for root in dirs:
         for folder, subdirs, files in os.walk(os.path.expanduser(root)):
             subdirs.sort()
-            found.update(os.path.join(folder, f) for f in files if f.lower().endswith((".ttf", ".otf")))
+            found.update(os.path.join(folder, f) for f in files if f.lower().endswith((".ttf", ".otf", ".ttc")))
 
     def rank(p: str) -> tuple:
         name = Path(p).name.lower()
         family = next((i for i, f in enumerate(_PREFERRED) if name.startswith(f)), len(_PREFERRED))
-        return bool(_NOT_REGULAR.search(Path(p).stem)), family, name, p
+        return bool(_NOT_REGULAR.search(Path(_split_face(p)[0]).stem)), family, name, p
 
-    return tuple(p for p in sorted(found, key=rank) if _is_truetype(p))
+    return tuple(sorted((face for path in found for face in _faces_in(path)), key=rank))
 
 
-def _load(path: str) -> TTFont | None:
-    """Parse (not register) a font file; None if reportlab cannot embed it."""
+def _load(key: str) -> TTFont | None:
+    """Parse (not register) a font file or a face of a collection; None if reportlab cannot embed it."""
+    path, index = _split_face(key)
     try:
-        return TTFont(f"cg-{Path(path).stem}-{zlib.crc32(path.encode()):08x}", path)
-    except (TTFError, OSError, ValueError, KeyError, IndexError):
+        return TTFont(f"cg-{Path(path).stem}-{zlib.crc32(key.encode()):08x}", path, subfontIndex=index)
+    except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error):
         return None
 
 
 def _sibling(path: str, suffixes: tuple[str, ...]) -> str | None:
-    """The file of a style variant beside ``path`` (DejaVuSans.ttf -> DejaVuSans-Bold.ttf)."""
+    """The file of a style variant beside ``path`` (DejaVuSans.ttf -> DejaVuSans-Bold.ttf).
+
+    A face of a collection has none: its styles, if any, are other faces of the collection.
+    """
+    if _split_face(path) != (path, 0):
+        return None
     p = Path(path)
     base = p.stem[: -len("-Regular")] if p.stem.endswith("-Regular") else p.stem
     for suffix in suffixes:
@@ -181,14 +234,68 @@ def covered(text: str) -> bool:
     return (text.isascii() and text.isprintable()) or _VERA_CHARS.issuperset(map(ord, text))
 
 
-def require(texts: Iterable[str]) -> None:
-    """Make sure every character of ``texts`` can be drawn; raise BackendError otherwise."""
+def has(char: str) -> bool:
+    """True if Vera or an installed font can draw ``char``."""
+    return ord(char) in _VERA_CHARS or char == "\n" or _fallback_path(char) is not None
+
+
+def prepare(text: str) -> str:
+    """``text`` as the PDF draws it, still in logical order: cleaned, Arabic letters joined."""
+    return rtl.shape(clean(text), has)
+
+
+def missing(texts: Iterable[str]) -> list[str]:
+    """The characters of ``texts`` (prepared) that no font can draw, sorted."""
     chars = {c for t in texts if not covered(t) for c in t if ord(c) not in _VERA_CHARS and c != "\n"}
     _search(chars)
-    missing = sorted(c for c in chars if _fallback_path(c) is None)
-    if missing:
-        listed = ", ".join(f"U+{ord(c):04X} {c!r}" for c in missing)
-        raise BackendError(f"no installed font has these characters: {listed}; install DejaVu or Noto fonts")
+    return sorted(c for c in chars if _fallback_path(c) is None)
+
+
+# The first word of a character's Unicode name -> its script, and a Debian package with a
+# TrueType font for it (reportlab embeds TrueType outlines only).
+_CJK = "fonts-wqy-microhei"
+_SCRIPTS = {
+    "CJK": ("Chinese characters", _CJK), "IDEOGRAPHIC": ("Chinese characters", _CJK),
+    "HIRAGANA": ("Japanese kana", _CJK), "KATAKANA": ("Japanese kana", _CJK),
+    "HANGUL": ("Hangul", _CJK), "BOPOMOFO": ("Bopomofo", _CJK),
+    "FULLWIDTH": ("full-width forms", _CJK), "HALFWIDTH": ("half-width forms", _CJK),
+    "MATHEMATICAL": ("symbols or emoji", "fonts-symbola"),
+}
+
+
+def _script(char: str) -> tuple[str, str | None]:
+    name = unicodedata.name(char, "")
+    category = unicodedata.category(char)
+    first = name.split(" ", 1)[0]
+    if first in _SCRIPTS:
+        return _SCRIPTS[first]
+    if not name or category in ("Co", "Cn", "Cs"):
+        return "unassigned or private-use characters", None
+    if category.startswith("S"):
+        return "symbols or emoji", "fonts-symbola"
+    return first.title(), "fonts-noto-core"
+
+
+def advice(chars: Iterable[str]) -> str:
+    """Which scripts ``chars`` are in and what to install, as "(Hangul); install fonts-wqy-microhei
+    (Debian)". It names no character: the text may be a client's name."""
+    found = sorted({_script(c) for c in chars}, key=lambda s: s[0])
+    scripts = ", ".join(dict.fromkeys(s for s, _ in found))
+    packages = list(dict.fromkeys(p for _, p in found if p))
+    listed = " and ".join(packages) if len(packages) < 3 else ", ".join(packages[:-1]) + " and " + packages[-1]
+    install = f"; install {listed} (Debian)" if packages else ""
+    return f"({scripts}){install}"
+
+
+def require(texts: Iterable[str], where: str = "") -> None:
+    """Make sure every character of ``texts`` (prepared) can be drawn; raise BackendError otherwise.
+
+    The message names ``where`` (a document) and the scripts, not the characters.
+    """
+    gone = missing(texts)
+    if gone:
+        prefix = f"{where}: " if where else ""
+        raise BackendError(f"{prefix}some text has characters no installed font covers {advice(gone)}")
 
 
 def segments(text: str, bold: bool = False, italic: bool = False) -> list[tuple[str, str]]:
@@ -205,6 +312,56 @@ def segments(text: str, bold: bool = False, italic: bool = False) -> list[tuple[
         name = vera if ord(c) in _VERA_CHARS or c == "\n" else (fallback_face(c, bold, italic) or vera)
         if out and out[-1][0] == name:
             out[-1] = (name, out[-1][1] + c)
+        elif len(out) > 1 and out[-2][0] == name and out[-1][1].isspace() and "\n" not in out[-1][1] \
+                and ord(" ") in pdfmetrics.getFont(name).face.charToGlyph:
+            # Spaces between two words of one fallback font join them: a name stays one piece of
+            # text, which PDF readers that order right-to-left text piece by piece get right.
+            out[-2:] = [(name, out[-2][1] + out[-1][1] + c)]
         else:
             out.append((name, c))
     return out
+
+
+# -- text that copies as typed ------------------------------------------------
+
+def _reads_as(code: int) -> str:
+    """What a glyph drawn for ``code`` reads as: a joined Arabic letter reads as the letter."""
+    char = chr(code)
+    if 0xFB50 <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFC:
+        plain = unicodedata.normalize("NFKC", char)
+        if len(plain) == 1:         # a ligature (lam-alef) stays one character, which NFKC splits
+            return plain
+    return char
+
+
+def to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """The ToUnicode CMap of a TrueType subset: what each of its (at most 256) codes reads as.
+
+    It replaces reportlab's ``ttfonts.makeToUnicodeCMap`` (same arguments, same
+    layout), which writes each character as four hex digits: a character beyond
+    the Basic Multilingual Plane then reads as another one (U+1F600, an emoji, as
+    U+1F60). Here each is UTF-16BE, with a surrogate pair where needed, as the PDF
+    standard asks (ISO 32000-1, 9.10.3). Also, a joined Arabic letter reads as the
+    plain letter (see ``rtl.shape``), so copied or searched text is the text typed,
+    and entries come in blocks of at most 100, the CMap format's limit.
+    """
+    entries = [f"<{i:02X}> <{code:04X}>" if code < 0xFB50 else  # most text: one UTF-16 unit, as it is
+               f"<{i:02X}> <{_reads_as(code).encode('utf-16-be').hex().upper()}>" for i, code in enumerate(subset)]
+    blocks: list[str] = []
+    for start in range(0, len(entries), 100):
+        chunk = entries[start:start + 100]
+        blocks += [f"{len(chunk)} beginbfchar", *chunk, "endbfchar"]
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def",
+        "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+        *blocks,
+        "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ])
+
+
+# reportlab looks the writer up in its module each time it writes a TrueType subset
+# (TTFont.addObjects), so this one assignment is the whole change. It applies to every
+# TrueType font in the process: the old writer is wrong only where this one differs.
+ttfonts.makeToUnicodeCMap = to_unicode_cmap

@@ -111,7 +111,7 @@ def _longest_words(rows, size: float) -> list[float]:
     found = [0.0] * ncols
     for row in rows:
         for c in range(ncols):
-            for word in fonts.clean(cell_text(row[c])).split():
+            for word in fonts.prepare(cell_text(row[c])).split():
                 found[c] = max(found[c], stringWidth(word, fonts.BOLD, size))
     return [w + 2 * CELL_PAD + 1 for w in found]
 
@@ -153,7 +153,7 @@ def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     for c in range(ncols):
         fields = [row[c] for row in cells[1:] if isinstance(row[c], FieldCell)]
         if fields:
-            header = stringWidth(fonts.clean(cell_text(rows[0][c])), fonts.BOLD, head.fontSize)
+            header = stringWidth(fonts.prepare(cell_text(rows[0][c])), fonts.BOLD, head.fontSize)
             fixed[c] = min(max(max(f.natural_width() for f in fields), header) + 2 * CELL_PAD, ctx.width / 2)
     if sum(fixed.values()) > ctx.width * 0.8:       # many field columns: they shrink, their fields too
         fixed = {c: w * ctx.width * 0.8 / sum(fixed.values()) for c, w in fixed.items()}
@@ -346,10 +346,10 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
     left, right = MARGIN_X, width - MARGIN_X
     logo = _logo(meta)
     text_left = left + (logo[1] + 8 if logo else 0)
-    practice = fonts.clean(meta.practice)
+    practice = fonts.prepare(meta.practice)
     practice_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(practice, True))
-    title = fit(fonts.clean(meta.title), SMALL, right - text_left - practice_w - 24)
-    version = fit(fonts.clean(meta.version), SMALL, (right - left) / 2)
+    title = fit(fonts.prepare(meta.title), SMALL, right - text_left - practice_w - 24)
+    version = fit(fonts.prepare(meta.version), SMALL, (right - left) / 2)
 
     def paint(canv: Canvas) -> None:
         if logo:
@@ -389,7 +389,7 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
     styles = styles_for(meta.accent)
     meta = replace(meta, title=meta.title or doc.title)
     texts = [*text_units(doc.blocks), *(f.label for f in doc.fields), meta.title, meta.practice, meta.version]
-    fonts.require([fonts.clean(t) for t in texts])
+    fonts.require([fonts.prepare(t) for t in texts], doc.name)
     width = pagesize[0] - 2 * MARGIN_X
     pages: dict[str, int] = {}
     ctx = _Ctx(styles, meta.accent, width, _Outline(), pages=pages)

@@ -10,7 +10,7 @@ from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
 from reportlab.platypus.flowables import DDIndenter, _listWrapOn
 
 from ..document import Field, Run
-from . import fonts
+from . import fonts, rtl
 from .pdf_style import CHECKBOX, FIELD_GAP, FIELD_HEIGHT, FIELD_WIDTH, INK, MUTED, markup, Styles, tint
 
 class Para(RLParagraph):
@@ -30,6 +30,55 @@ class Para(RLParagraph):
                 self._wrapped_at = availWidth
             return width, height
         return self.width, self.height
+
+    def drawPara(self, debug=0):
+        """Draw, each line in visual order when it holds right-to-left text (see ``rtl``).
+
+        Lines are broken, and pages split, in logical order; only drawing sees the
+        reordered copy, so a paragraph split after this draws right as well.
+        """
+        if not self._rtl():
+            return super().drawPara(debug)
+        logical = self.blPara
+        self.blPara = _visual_lines(logical)
+        try:
+            return super().drawPara(debug)
+        finally:
+            self.blPara = logical
+
+    def _rtl(self) -> bool:
+        return self.__dict__.get("_has_rtl", False)
+
+    def _setup(self, text, style, bulletText, frags, cleaner):
+        # Parsing is done here (also for a piece a split makes); wrapping replaces the fragments.
+        super()._setup(text, style, bulletText, frags, cleaner)
+        self._has_rtl = any(rtl.has_rtl(_frag_text(f)) for f in self.frags)
+
+
+def _frag_text(frag) -> str:
+    """The text of a parsed fragment, or of what a split makes: a word list
+    (``[width, (frag, text), ...]``) or a one-style fragment with ``words``."""
+    if isinstance(frag, list):
+        return "".join(t for _, t in frag[1:])
+    text = getattr(frag, "text", None)
+    return " ".join(getattr(frag, "words", ())) if text is None else text
+
+
+def _visual_lines(para):
+    """A copy of a broken paragraph (``blPara``) with each line's text in visual order."""
+    if para.kind == 0:      # one style: each line is (extra space, words), drawn joined by spaces
+        lines = [(space, ["".join(t for _, t in rtl.visual([(None, " ".join(words))]))]) for space, words in para.lines]
+        return para.clone(lines=lines)
+    lines = []
+    for line in para.lines:
+        words = line.words
+        if any(hasattr(f, "cbDefn") for f in words) or not rtl.has_rtl("".join(f.text for f in words)):
+            lines.append(line)      # nothing to reorder, or an inline object: left as it is
+            continue
+        ends = [f for f in words if not f.text]         # a line break's empty fragment stays last
+        pieces = rtl.visual([(f, f.text) for f in words if f.text])
+        lines.append(line.clone(words=[f.clone(text=t) for f, t in pieces] + ends))
+    return para.clone(lines=lines)
 
 
 class HeadingPara(Para):

@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ..document import Run
 from ..errors import BackendError
-from . import fonts
+from . import fonts, rtl
 
 PAGE_SIZES = {"letter": letter, "a4": A4}
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.9 * inch, 1.0 * inch, 0.85 * inch
@@ -84,12 +84,16 @@ def styles_for(accent_hex: str) -> Styles:
 # -- text ---------------------------------------------------------------------
 
 def markup(runs: tuple[Run, ...], accent_hex: str, bold: bool = False) -> str:
-    """reportlab paragraph markup for ``runs``; ``bold`` if the style's font is bold."""
+    """reportlab paragraph markup for ``runs``; ``bold`` if the style's font is bold.
+
+    The text is prepared (``fonts.prepare``: Arabic letters joined) but stays in
+    logical order: a ``Para`` puts each line in visual order when it draws it.
+    """
     out = []
     for run in runs:
         b, i = bold or run.bold, run.italic
         text = ""
-        for face, piece in fonts.segments(fonts.clean(run.text), b, i):
+        for face, piece in fonts.segments(fonts.prepare(run.text), b, i):
             piece = escape(piece).replace("\n", "<br/>")
             if face == fonts.face(b, i):
                 piece = f"<i>{piece}</i>" if i else piece
@@ -106,8 +110,9 @@ def markup(runs: tuple[Run, ...], accent_hex: str, bold: bool = False) -> str:
 
 def draw_text(canv: Canvas, x: float, y: float, text: str, size: float, bold: bool = False,
                right: bool = False) -> None:
-    """Draw one line of ``text`` (with fallback fonts), left- or right-aligned at x."""
-    pieces = fonts.segments(text, bold)
+    """Draw one line of prepared ``text`` (with fallback fonts), left- or right-aligned at x,
+    in visual order (see ``rtl.visual``)."""
+    pieces = rtl.visual(fonts.segments(text, bold))
     if right:
         x -= sum(stringWidth(p, f, size) for f, p in pieces)
     line = canv.beginText(x, y)             # one text object, so the line copies as one
