@@ -227,3 +227,76 @@ def test_the_backend_names_the_document_and_the_script_never_the_characters(no_f
     assert message == ("notes: some text has characters no installed font covers (Chinese characters, Cyrillic); "
                        "install fonts-wqy-microhei and fonts-noto-core (Debian)")
 
+
+# -- F13: long values lay out ---------------------------------------------------
+
+def words(tag: str, count: int) -> str:
+    """``count`` distinct words: every one must come back, in order."""
+    return " ".join(f"{tag}{i:04d}" for i in range(count))
+
+
+def assert_all_there(data: bytes, *texts: str) -> None:
+    with pikepdf.open(io.BytesIO(data)) as pdf:      # reopens: the file is whole
+        assert len(pdf.pages) >= 2
+    found = re.findall(r"[a-z]+\d{4}", pypdf_text(io.BytesIO(data)))
+    for text in texts:
+        expected = text.split()
+        got = [w for w in found if w[:-4] == expected[0][:-4]]
+        assert got == expected, f"{len(got)} of {len(expected)} words of {expected[0][:-4]!r} came back in order"
+
+
+LONG_BLOCKS = {
+    # the crisis box: a callout whose one list is taller than a page
+    "crisis box": lambda: "# Handout\n\n> **In a crisis, do not wait for me**\n>\n" + "".join(
+        f"> - **{words(t, 300)}**: call 555-0171.\n" for t in ("alpha", "beta", "gamma")),
+    # a callout holding one very long paragraph
+    "notice box": lambda: "# Handout\n\n> **A notice your state requires**\n>\n> " + words("notice", 900) + "\n",
+    # the fee table: a service name that takes more than a page in its column
+    "fee table": lambda: "# Handout\n\n| Service | Fee |\n|---|---|\n"
+                         f"| {words('service', 700)} | $120 |\n| {words('other', 700)} | $60 |\n",
+    # the signature table: a long part title beside its initials field
+    "signature table": lambda: "# Handout\n\n| Part of the packet | Your initials |\n|---|---|\n"
+                               f"| {words('part', 700)} | `field initials initials-one Initials` |\n"
+                               "| Fees | `field initials initials-two Initials` |\n",
+    # the contact table: five narrow columns
+    "contact table": lambda: "# Handout\n\n| Way | Number | For | Reply | Cost |\n|---|---|---|---|---|\n"
+                             f"| Text | 555-0100 | {words('use', 400)} | {words('reply', 400)} | None |\n",
+    # key points: a heading longer than a page
+    "heading": lambda: f"# Handout\n\n## {words('heading', 500)}\n\nText after it.\n",
+}
+
+
+@pytest.mark.parametrize("block", sorted(LONG_BLOCKS))
+def test_a_block_taller_than_a_page_splits_across_pages(block):
+    """F13: it used to fail with "a block is too large to fit on one page"."""
+    markdown = LONG_BLOCKS[block]()
+    data = render(parse(markdown, "long"), META)
+    texts = [m.strip() for m in re.findall(r"((?:[a-z]+\d{4} ?){2,})", markdown)]
+    assert_all_there(data, *texts)
+    if block == "signature table":
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            assert sorted(str(f.T) for f in pdf.Root.AcroForm.Fields) == ["initials-one", "initials-two"]
+
+
+def test_a_long_crisis_box_in_a_profile_renders_over_two_pages(cli, tmp_path):
+    """F13 through the CLI: many crisis lines with long (valid) names fill the crisis box past a page."""
+    import yaml
+
+    folder = shutil.copytree(SOLO, tmp_path / "solo")
+    practice = folder / "practice.yaml"
+    data = yaml.safe_load(practice.read_text())
+    name = "Upper Arkansas Valley Regional Crisis and Support Line for Everyone in Chaffee County"
+    data["emergency"]["crisis_lines"] = [{"name": f"{name} {i}", "number": f"555-01{i:02d}", "how": "call or text"}
+                                         for i in range(25)]
+    practice.write_text(yaml.safe_dump(data, allow_unicode=True))
+    out = tmp_path / "out.pdf"
+    result = cli("render", folder / "clinicians" / "noor-haddad.yaml", "--doc", "our-relationship", "-o", out)
+    assert result.exit_code == 0, result.output
+    text = readable(pypdf_text(out))
+    assert all(readable(f"{name} {i}: call or text 555-01{i:02d}.") in text for i in range(25))
+
+
+def test_long_text_renders_the_same_bytes_twice():
+    markdown = LONG_BLOCKS["fee table"]() + "\n" + "ليلى حداد and נועה לוי (50) in one sentence.\n"
+    doc = parse(markdown, "long")
+    assert render(doc, META) == render(doc, META)

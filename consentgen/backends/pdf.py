@@ -31,7 +31,7 @@ from ..document import (
 )
 from ..errors import BackendError, display_path
 from . import Meta, fonts
-from .pdf_flowables import Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, line_count
+from .pdf_flowables import Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, Table as SplitTable, line_count
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
@@ -173,7 +173,7 @@ def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     style += [("VALIGN", (0, r), (-1, r), "MIDDLE")
               for r, row in enumerate(cells) if any(isinstance(c, FieldCell) for c in row)]
     # Rows never split across pages (splitInRow=0), and the header row repeats on each page.
-    table = RLTable(cells, colWidths=widths, repeatRows=1, splitInRow=0, hAlign="LEFT", spaceBefore=4,
+    table = SplitTable(cells, colWidths=widths, repeatRows=1, splitInRow=0, hAlign="LEFT", spaceBefore=4,
                     spaceAfter=14, style=style)
     table.has_fields = bool(fixed)
     return [table]
@@ -188,7 +188,7 @@ def _callout(b: Callout, ctx: _Ctx) -> list[Flowable]:
     rows += [[flowables] for block in _group_fields(b.blocks) if (flowables := _flowables((block,), inner))]
     if not rows:
         return []
-    table = RLTable(rows, colWidths=[ctx.width], hAlign="LEFT", spaceBefore=6, spaceAfter=16, style=[
+    table = SplitTable(rows, colWidths=[ctx.width], hAlign="LEFT", spaceBefore=6, spaceAfter=16, style=[
         ("BACKGROUND", (0, 0), (-1, -1), tint(ctx.styles.accent, 0.08)),
         ("LINEBEFORE", (0, 0), (0, -1), 3, ctx.styles.accent),
         ("LEFTPADDING", (0, 0), (-1, -1), pad_left), ("RIGHTPADDING", (0, 0), (-1, -1), pad_right),
@@ -412,5 +412,6 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
     try:
         template.build(story, canvasmaker=_Canvas)
     except LayoutError:   # its message quotes the text, which may name a client
-        raise BackendError(f"{doc.name}: a block is too large to fit on one page") from None
+        raise BackendError(f"{doc.name}: page {template.page}: a block is too large to fit on a page and "
+                           "cannot be split; shorten the long value in it") from None
     return buf.getvalue(), pages

@@ -89,7 +89,14 @@ class HeadingPara(Para):
     pages: dict[str, int] | None = None            # where drawn headings note their page: anchor -> page
 
     def split(self, availWidth, availHeight):
-        return []       # never split: half a heading is no use, and only a whole one notes its page
+        """Never split (half a heading is no use), unless even a whole page cannot hold it."""
+        frame = getattr(self, "_frame", None)
+        if frame is None or not frame._atTop:
+            return []
+        parts = super().split(availWidth, availHeight)
+        if parts:           # the first piece is the one the bookmark and the page note go with
+            parts[0].outline, parts[0].anchor, parts[0].pages = self.outline, self.anchor, self.pages
+        return parts
 
     def draw(self):
         if self.outline:
@@ -99,6 +106,84 @@ class HeadingPara(Para):
             if self.pages is not None and self.anchor:
                 self.pages.setdefault(self.anchor, self.canv.getPageNumber())
         super().draw()
+
+
+class Table(RLTable):
+    """A table whose rows move to the next page whole (as with ``splitInRow=0``), except a
+    row too tall for any page: that row splits between the lines of its cells, where
+    platypus would stop with a LayoutError.
+
+    A long notice in a callout, or a long value in a narrow column, then flows on to the
+    next page instead of failing the document.
+    """
+
+    IN_ROW = 30.0       # the least height of either piece of a split row: two lines of cell text
+
+    def split(self, availWidth, availHeight):
+        self._calc(availWidth, availHeight)
+        frame = getattr(self, "_frame", None)
+        page = frame._aH if frame is not None else availHeight     # the height of a whole page
+        head = sum(self._rowHeights[:self.repeatRows])
+        used, too_tall, row = head, False, self.repeatRows
+        for row, height in enumerate(self._rowHeights[self.repeatRows:], self.repeatRows):
+            if used + height > availHeight:         # the first row that is not all here
+                too_tall = head + height > page
+                break
+            used += height
+        if not too_tall:
+            parts = super().split(availWidth, availHeight)
+            if parts or (frame is not None and not frame._atTop):
+                return parts        # split between rows, or a new page holds the row whole
+        # A row no page holds starts here, right after the rows before it, and splits.
+        # reportlab splits a cell's content only when it is a list of flowables.
+        self._cellvalues = [[v if isinstance(v, (list, tuple, str)) else [v] for v in values]
+                            for values in self._cellvalues]
+        if row < len(self._cellStyles):
+            for cell in self._cellStyles[row]:
+                cell.valign = "TOP"     # a field beside the text starts with it, not half a page down
+        self.splitInRow, self.splitByRow = self.IN_ROW, 0       # in the row first, between rows if not
+        try:
+            parts = super().split(availWidth, availHeight)
+        finally:
+            self.splitInRow, self.splitByRow = 0, 1
+        for part in parts:
+            part.splitInRow, part.splitByRow = 0, 1     # each piece decides again where it lands
+        return parts
+
+    def _splitCell(self, value, style, oldHeight, newHeight, width):
+        """A cell's flowables as (what fits in ``newHeight``, the rest).
+
+        reportlab's own version splits them at the column's width, not the width
+        inside the cell's padding, and forgets the bottom padding: the first piece
+        could come out taller than its row and be drawn over the rows above.
+        """
+        if not isinstance(value, (list, tuple)):
+            return super()._splitCell(value, style, oldHeight, newHeight, width)
+        canv = getattr(self, "canv", None)
+        inner = width - style.leftPadding - style.rightPadding
+        room = newHeight - style.topPadding - style.bottomPadding
+        first: list = []
+        rest: list = []
+        used, after = 0.0, 0.0
+        for f in value:
+            if rest:
+                rest.append(f)
+                continue
+            gap = after + f.getSpaceBefore() if first else 0.0
+            height = f.wrapOn(canv, inner, 0x7FFFFFFF)[1]
+            if used + gap + height <= room:
+                first.append(f)
+                used, after = used + gap + height, f.getSpaceAfter()
+                continue
+            pieces = f.splitOn(canv, inner, room - used - gap) if room - used - gap > 0 else []
+            if len(pieces) > 1:
+                first.append(pieces[0])
+                rest.extend(pieces[1:])
+            else:
+                rest.append(f)
+        if value and not first and style.valign == "TOP":
+            return []           # nothing of this cell fits: this row cannot split here
+        return tuple(first), tuple(rest)
 
 
 class KeepWithNext(KeepTogether):
