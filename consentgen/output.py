@@ -1,28 +1,86 @@
 """Writing output files safely: all or nothing, never half a file.
 
-Each file is written to a temporary name in its destination folder and then
-renamed into place, which is atomic on POSIX and Windows; a crash at any
-moment leaves either the old file or the new one, never a fragment.
+Each file is written to a temporary name (beside it, or in a staging folder on
+the same file system) and then renamed into place, which is atomic on POSIX
+and Windows; a crash at any moment leaves either the old file or the new one,
+never a fragment. New files get the mode the user's umask gives (0644 under
+umask 022), so colleagues can read handouts on a shared folder; only the few
+private files (a secret, a lock) ask for 0600.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
 
+PUBLIC = 0o666         # narrowed by the umask, as any program's new files are
+PRIVATE = 0o600
 
-def slug(text: str) -> str:
-    """A safe file-name part: 'Ana Núñez' -> 'ana-nunez'; '../../etc' -> 'etc'."""
+# Names Windows keeps for devices, with or without an extension ('con.pdf' too).
+RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                      *(f"lpt{i}" for i in range(1, 10))})
+
+
+def slug(text: str, fallback: str = "unnamed") -> str:
+    """A safe file-name part: 'Ana Núñez' -> 'ana-nunez'; '../../etc' -> 'etc'.
+
+    A Windows device name gets an underscore ('con' -> 'con_'; no other slug
+    has one, so it cannot clash). Text with no Latin letter or digit at all
+    gets ``fallback`` and a short hash of the text, so two such names differ
+    and each keeps its slug from one build to the next.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return cleaned[:60].strip("-") or "unnamed"
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    if not cleaned:
+        return f"{fallback}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return f"{cleaned}_" if cleaned in RESERVED else cleaned
 
 
-def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+def _write_bytes(fd: int, data: bytes) -> None:
+    """Every byte consentgen writes into a file passes here (tests simulate a full disk with it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def write_new(path: Path, data: bytes, mode: int = PUBLIC, sync: bool = True) -> None:
+    """Create ``path`` (it must not exist yet) holding ``data``; a failure removes it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        try:
+            _write_bytes(fd, data)
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def append_line(path: Path, line: bytes) -> None:
+    """Append one line to ``path`` and make it durable before returning; on failure, none of it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), PUBLIC)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            _write_bytes(fd, line)
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)       # no torn line for the next one to be glued to
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int = PUBLIC) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     ``tmp_dir`` (on the same file system) holds the temporary file; by default
@@ -31,15 +89,12 @@ def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if tmp_dir is not None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=tmp_dir or path.parent)
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{secrets.token_hex(6)}.part"
+    write_new(tmp, data, mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
