@@ -11,11 +11,13 @@ from .backends import FORMATS
 from .compose import (DEFAULT_DOCS, Job, build_document, compose, documents_for, effective_date, logo_path,
                       meta_for, render_bytes)
 from .errors import ConsentgenError
+from .lock import hold
+from .manifest import STATE_DIR
 from .output import slug, write_all
 from .profiles import LoadedProfile, load_profile
 
 __all__ = ["DEFAULT_DOCS", "Job", "build_document", "compose", "documents_for", "effective_date", "load_profile",
-           "logo_path", "meta_for", "output_name", "render", "render_bytes"]
+           "logo_path", "meta_for", "output_name", "render", "render_bytes", "write_outputs"]
 
 
 def output_name(loaded: LoadedProfile, name: str, fmt: str) -> str:
@@ -34,5 +36,14 @@ def render(profile_path: Path | str, out: Path | str, job: Job = Job()) -> list[
         (_, fmt), data = next(iter(rendered.items()))
         if out.suffix != f".{fmt}":
             raise ConsentgenError(f"{out}: the file name ends in '{out.suffix}' but the format is {fmt}")
-        return write_all({out: data})
-    return write_all({out / output_name(loaded, n, f): data for (n, f), data in rendered.items()})
+        return write_outputs({out: data}, out.parent)
+    return write_outputs({out / output_name(loaded, n, f): data for (n, f), data in rendered.items()}, out)
+
+
+def write_outputs(outputs: dict[Path, bytes], folder: Path) -> list[Path]:
+    """Write rendered files into ``folder``; in a build's output folder, only while no build runs there."""
+    state_dir = folder / STATE_DIR
+    if not state_dir.is_dir() or state_dir.is_symlink():
+        return write_all(outputs)
+    with hold(folder, state_dir, doing="render"):
+        return write_all(outputs)

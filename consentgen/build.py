@@ -1,37 +1,45 @@
 """Practice builds: every clinician's (or every new client's) packet at once.
 
 Plan in the parent (load profiles, read the roster, hash the inputs, decide
-what is unchanged), render what changed in a process pool, then write the
-manifest. One clinician's bad file fails only that clinician's packets.
+what is unchanged), render what changed in a process pool into a staging
+folder, swap each packet into OUT as it arrives (all its files or none, see
+``journal.py``), then write the manifest. One clinician's bad file, or a bug
+met while building one packet, fails only that clinician's packets; a full
+disk or a folder that may not be written stops the build cleanly: the packet
+in progress is left as it was, the manifest lists what did build, and the
+summary is printed.
+
+OUT is locked (``lock.py``) before anything in it is read, until the manifest
+is written, so two builds never interleave.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
-import json
 import os
 import secrets
-import shutil
 import sys
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from . import __version__, manifest
+from . import __version__, manifest, state
 from .api import Job, documents_for, logo_path
 from .compose import SOURCES
-from .errors import ConsentgenError, ProfileError, display_path
-from .manifest import Record
+from .errors import ConsentgenError, ProfileError, WriteError, debugging, display_path, internal_error
+from .journal import Journal, recover, stops_build
+from .lock import hold
+from .manifest import STATE_DIR, Record
 from .output import slug, write_atomic
 from .packet import COMBINED, Packet, Settings, render_packet
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
 from .templating import template_files
 
-STATE_DIR = ".consentgen"          # under OUT: build state and the staging area for atomic writes
+NEVER = "0" * 64        # the fingerprint of a packet that is rebuilt every time (a client's name, and no key)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class BuildOptions:
     force: bool = False
     fail_fast: bool = False
     effective: dt.date | None = None
+    wait: float = 0.0                 # seconds to wait for another build of the same OUT; 0: refuse at once
 
 
 @dataclass
@@ -50,10 +59,13 @@ class Report:
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # what the build repaired or could not keep, one line each
     files_written: int = 0
     manifest_written: bool = False
     seconds: float = 0.0
     total: int = 0
+    stopped: bool = False            # a full disk or a folder it may not write ended the build early
+    not_started: int = 0             # packets left as they were because the build stopped
 
     @property
     def failed(self) -> bool:
@@ -71,7 +83,7 @@ class Progress(Protocol):
 def find_clinicians(practice: Path) -> dict[str, Path]:
     """Clinician slug -> profile file: ``PRACTICE/clinicians/*.yaml``, or one solo profile file."""
     if practice.is_file():
-        return {slug(practice.stem): practice}
+        return {slug(practice.stem, "clinician"): practice}
     folder = practice / "clinicians"
     if not practice.is_dir():
         raise ConsentgenError(f"{display_path(practice)}: no such practice folder or profile")
@@ -80,26 +92,11 @@ def find_clinicians(practice: Path) -> dict[str, Path]:
         raise ConsentgenError(f"{display_path(folder)}: no clinician profiles (*.yaml) here")
     found: dict[str, Path] = {}
     for path in files:
-        key = slug(path.stem)
+        key = slug(path.stem, "clinician")
         if key in found:
             raise ConsentgenError(f"{display_path(path)}: same name as {display_path(found[key])} once made safe ('{key}')")
         found[key] = path
     return found
-
-
-def _state_key(out: Path) -> bytes:
-    """A per-OUT secret, so the build state can fingerprint a client's name without holding it."""
-    path = out / STATE_DIR / "key"
-    if not path.is_file():
-        write_atomic(path, secrets.token_bytes(32))
-    return path.read_bytes()
-
-
-def _load_state(out: Path) -> dict[str, dict]:
-    try:
-        return json.loads((out / STATE_DIR / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 class _Planner:
@@ -147,20 +144,22 @@ class _Planner:
         return {name: packet for name in (*docs, COMBINED)}
 
 
-def _fingerprint(key: bytes, packet: Packet, settings: Settings, inputs: dict) -> str:
-    """Everything that decides a packet's bytes, keyed so a client's name cannot be read back."""
-    payload = json.dumps({
+def _payload(packet: Packet, settings: Settings, inputs: dict) -> dict:
+    """Everything that decides a packet's bytes, but the client's name (state.fingerprint keys that)."""
+    return {
         "version": __version__, "docs": packet.docs, "effective": packet.effective.isoformat(),
         "formats": settings.formats, "combined": settings.combined, "page_size": settings.page_size,
-        "sources": settings.sources,
-        "client_id": packet.client_id, "client_name": packet.client_name,
-        "second_signer": packet.second_signer, "inputs": inputs,
-    }, sort_keys=True, default=str)
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+        "sources": settings.sources, "client_id": packet.client_id, "second_signer": packet.second_signer,
+        "inputs": inputs,
+    }
 
 
 def _unchanged(out: Path, old: list[Record]) -> bool:
-    return bool(old) and all((out / r.path).is_file() and manifest.sha256_file(out / r.path) == r.sha256 for r in old)
+    try:
+        return bool(old) and all((out / r.path).is_file() and manifest.sha256_file(out / r.path) == r.sha256
+                                 for r in old)
+    except OSError:
+        return False
 
 
 def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), roster: Path | None = None,
@@ -171,26 +170,68 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
     clinicians = find_clinicians(practice)
     clients, roster_problems = read_roster(roster, set(clinicians)) if roster else (None, [])
     report.failures.extend(roster_problems)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out / STATE_DIR / "tmp"
-    shutil.rmtree(tmp_dir, ignore_errors=True)     # leftovers of an interrupted build
-    planner, key = _Planner(practice, options.settings), _state_key(out)
-    state, old_manifest = _load_state(out), manifest.load(out)
+    state_dir = state.prepare(out)
+    with hold(out, state_dir, wait=options.wait):
+        state.check(out)
+        _build(practice, out, clinicians, clients, options, report, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_out(out: Path, report: Report) -> tuple[list[Record], dict[str, state.Entry]]:
+    """What OUT holds: the manifest's records and the state, with what an interrupted build left folded in."""
+    found = recover(out)                      # undoes a half-done swap; may raise ConsentgenError
+    for begin in found.unfinished:
+        report.notes.append(f"{begin.packet}: a stopped build was replacing its files; they are back as they were")
+    report.notes.extend(f"{line}; ignored" for line in found.ignored)
+    state.clear_tmp(out)
+    old_key = state.remove_old_key(out)
+    if old_key:
+        report.notes.append(old_key)
+    entries, notes = state.read_state(out)
+    report.notes.extend(notes)
+    try:
+        loaded = manifest.read(out)
+    except ConsentgenError as exc:
+        report.notes.append(f"{exc}; every packet is rebuilt")
+        loaded = manifest.Loaded([], [])
+    report.notes.extend(f"{line}; ignored (its packet is rebuilt)" for line in loaded.ignored)
+    records = loaded.records
+    for key, (recs, entry) in found.rebuilt.items():
+        records = [r for r in records if r.packet != key] + recs
+        entries[key] = entry
+    if found.rebuilt:
+        report.notes.append(f"{len(found.rebuilt)} packet(s) an interrupted build had finished are now in the manifest")
+    return records, entries
+
+
+def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, options: BuildOptions, report: Report,
+           progress: Progress | None) -> None:
+    old_records, old_state = _read_out(out, report)
+    planner = _Planner(practice, options.settings)
     old_by_packet: dict[str, list[Record]] = {}
-    for r in old_manifest:
-        old_by_packet.setdefault(r.path.rsplit("/", 1)[0], []).append(r)
+    for r in old_records:
+        old_by_packet.setdefault(r.packet, []).append(r)
 
     todo: list[tuple[Packet, dict, str]] = []
     kept: list[Record] = []
-    new_state: dict[str, dict] = {}
+    new_state: dict[str, state.Entry] = {}
     planned: set[str] = set()
     settled: list[tuple[str, str]] = []      # packets decided while planning, reported once counted
+    secret: list[tuple[bytes | None, str]] = []
+
+    def client_key() -> bytes | None:
+        if not secret:
+            secret.append(state.private_key(out))
+            if secret[0][0] is None:
+                report.notes.append(f"packets with a client's name are rebuilt every time: {secret[0][1]}")
+        return secret[0][0]
 
     def keep_old(k: str) -> None:
         """A packet not rebuilt keeps its earlier files, records and state."""
         kept.extend(old_by_packet.get(k, []))
-        if k in state:
-            new_state[k] = state[k]
+        if k in old_state:
+            new_state[k] = old_state[k]
 
     for packet_or_error in _packets(clinicians, clients, options):
         if isinstance(packet_or_error, tuple):            # (keys, messages): a profile that failed to load
@@ -205,14 +246,17 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
         planned.add(packet.key)
         try:
             inputs = planner.inputs(packet.loaded, packet.docs)
-        except ConsentgenError as exc:
-            report.failures.append(str(exc))
+            fingerprint = state.fingerprint(_payload(packet, options.settings, inputs), packet.client_name,
+                                            client_key() if packet.client_name is not None else None) or NEVER
+        except Exception as exc:  # noqa: BLE001 - one packet's trouble must not stop the others
+            report.failures.append(_failure(packet, exc))
             keep_old(packet.key)
             settled.append((packet.key, "failed"))
             continue
-        fingerprint = _fingerprint(key, packet, options.settings, inputs)
-        unchanged = state.get(packet.key, {}).get("fingerprint") == fingerprint
-        if not options.force and unchanged and _unchanged(out, old_by_packet.get(packet.key, [])):
+        entry, old = old_state.get(packet.key), old_by_packet.get(packet.key, [])
+        unchanged = (fingerprint != NEVER and entry is not None and entry.fingerprint == fingerprint
+                     and set(entry.files) == {r.path for r in old} and _unchanged(out, old))
+        if not options.force and unchanged:
             keep_old(packet.key)
             report.skipped.append(packet.key)
             settled.append((packet.key, "skipped"))
@@ -231,11 +275,23 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
         if k not in planned:
             keep_old(k)
 
-    records = kept + _run(todo, options, out, tmp_dir, report, new_state, old_by_packet, progress)
-    _finish(out, records, old_manifest, new_state, report)
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    report.seconds = time.perf_counter() - started
-    return report
+    journal = Journal(out)
+    done = _run(todo, options, out, journal, report, new_state, old_by_packet, progress)
+    for packet, _, _ in todo:            # not reached: the build stopped (or --fail-fast) before them
+        if packet.key not in done:
+            keep_old(packet.key)
+            report.not_started += 1
+    _finish(out, journal, kept + done.records, new_state, report)
+
+
+def _failure(packet: Packet, exc: BaseException) -> str:
+    if isinstance(exc, ConsentgenError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{display_path(exc.filename)}: cannot read ({exc.strerror or type(exc).__name__})"
+    if debugging():
+        traceback.print_exception(exc, file=sys.stderr)
+    return internal_error(f"{display_path(packet.loaded.source)}: packet {packet.key}", exc)
 
 
 def _notify(progress: Progress | None, key: str, status: str) -> None:
@@ -256,6 +312,14 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
         except ProfileError as exc:
             yield keys, list(exc.errors)
             continue
+        except ConsentgenError as exc:
+            yield keys, [str(exc)]
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug met loading one profile fails only its packets
+            if debugging():
+                traceback.print_exception(exc, file=sys.stderr)
+            yield keys, [internal_error(f"{display_path(clinicians[clinician])}: packet {clinician}", exc)]
+            continue
         for packet_key, row in zip(keys, rows):
             effective = (row and row.date) or options.effective or loaded.profile.effective_date or dt.date.today()
             yield Packet(packet_key, clinician, loaded, docs, effective,
@@ -263,30 +327,73 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
                          second_signer=row.second_signer if row else None)
 
 
-def _run(todo, options: BuildOptions, out: Path, tmp_dir: Path, report: Report, new_state: dict,
-         old_by_packet: dict, progress: Progress | None) -> list[Record]:
-    """Render the changed packets, in this process or a pool; failures stay with their packet."""
-    records: list[Record] = []
+@dataclass(frozen=True)
+class _Failed:
+    """A worker's answer when its packet did not render: one line, and whether the build must stop."""
+
+    message: str
+    stop: bool = False
+
+
+@dataclass
+class _Done:
+    """The packets a run settled, and the records of those that are now in place."""
+
+    keys: set[str] = field(default_factory=set)
+    records: list[Record] = field(default_factory=list)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+
+def _run(todo, options: BuildOptions, out: Path, journal: Journal, report: Report, new_state: dict,
+         old_by_packet: dict, progress: Progress | None) -> _Done:
+    """Render the changed packets, in this process or a pool, and swap each in; failures stay with their packet."""
+    run = _Done()
+    build_id = secrets.token_hex(4)
+    stages = {packet.key: f"{build_id}-{i}" for i, (packet, _, _) in enumerate(todo)}
+
+    def failed(packet: Packet, message: str, stop: bool = False) -> bool:
+        report.failures.append(message)
+        run.records.extend(old_by_packet.get(packet.key, []))
+        run.keys.add(packet.key)
+        _notify(progress, packet.key, "failed")
+        if stop:
+            report.stopped = True
+        return stop or options.fail_fast
 
     def done(packet: Packet, fingerprint: str, result) -> bool:
-        if isinstance(result, str):
-            report.failures.append(result)
-            records.extend(old_by_packet.get(packet.key, []))
-            _notify(progress, packet.key, "failed")
-            return options.fail_fast
-        records.extend(result)
+        """Settle one packet; True when the build must stop."""
+        if isinstance(result, _Failed):
+            return failed(packet, result.message, result.stop)
+        stage = stages[packet.key]
+        paths = {r.path for r in result}
+        drop = sorted(r.path for r in old_by_packet.get(packet.key, []) if r.path not in paths)
+        entry = state.Entry(fingerprint, tuple(sorted(paths)))
+        try:
+            journal.swap(packet.key, stage, result, drop, entry)
+        except OSError as exc:
+            stop = stops_build(exc)
+            return failed(packet, f"{display_path(out / packet.key)}: cannot write ({exc.strerror or type(exc).__name__}); "
+                                  f"packet {packet.key} is left as it was" + ("; the build stopped" if stop else ""),
+                          stop)
+        except Exception as exc:  # noqa: BLE001 - the swap was undone; only this packet fails
+            return failed(packet, _failure(packet, exc))
+        run.records.extend(result)
+        run.keys.add(packet.key)
         report.built.append(packet.key)
         report.files_written += len(result)
-        new_state[packet.key] = {"fingerprint": fingerprint}
+        new_state[packet.key] = entry
         _notify(progress, packet.key, "built")
         return False
 
-    args = [(p, options.settings, out, tmp_dir, inputs) for p, inputs, _ in todo]
+    args = [(p, options.settings, out, out / STATE_DIR / state.TMP / stages[p.key] / "new", inputs)
+            for p, inputs, _ in todo]
     if options.jobs <= 1 or len(todo) <= 1:
         for (packet, _, fingerprint), a in zip(todo, args):
             if done(packet, fingerprint, _render_safely(*a)):
                 break
-        return records
+        return run
     _preload()
     with ProcessPoolExecutor(max_workers=options.jobs, mp_context=_context()) as pool:
         pending: dict[Future, tuple[Packet, str]] = {
@@ -295,22 +402,27 @@ def _run(todo, options: BuildOptions, out: Path, tmp_dir: Path, report: Report, 
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(finished, key=lambda f: pending[f][0].key):
                 packet, fingerprint = pending.pop(future)
-                if done(packet, fingerprint, future.result()):
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died (out of memory, say)
+                    result = _Failed(_failure(packet, exc))
+                if done(packet, fingerprint, result):
                     for f in pending:
                         f.cancel()
                     pool.shutdown(wait=True, cancel_futures=True)
-                    return records
-    return records
+                    return run
+    return run
 
 
-def _render_safely(packet: Packet, settings: Settings, out: Path, tmp_dir: Path, inputs) -> list[Record] | str:
-    """Run in a worker: the packet's records, or a one-line failure message."""
+def _render_safely(packet: Packet, settings: Settings, out: Path, stage: Path, inputs) -> list[Record] | _Failed:
+    """Run in a worker: the packet's records (its files are in ``stage``), or why it failed."""
     try:
-        return render_packet(packet, settings, out, tmp_dir, inputs)
-    except ConsentgenError as exc:
-        return str(exc)
+        return render_packet(packet, settings, stage, inputs)
+    except WriteError as exc:            # the staging folder is full or closed to us: so it is for every packet
+        return _Failed(f"{display_path(out)}: {exc}; packet {packet.key} is left as it was; the build stopped",
+                       stop=True)
     except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others
-        return f"{display_path(packet.loaded.source)}: internal error while building ({type(exc).__name__})"
+        return _Failed(_failure(packet, exc))
 
 
 def _preload() -> None:
@@ -327,33 +439,30 @@ def _context():
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _finish(out: Path, records: list[Record], old: list[Record], state: dict, report: Report) -> None:
-    """Write the manifest (only if it changed) and the state.
+def _finish(out: Path, journal: Journal, records: list[Record], entries: dict, report: Report) -> None:
+    """Write the manifest (only if it changed) and the state; then the journal has done its work.
 
-    A rebuilt packet owns its folder: a file it no longer produces (a document
-    dropped from the packet) is removed.
+    When they cannot be written (the disk is full), the journal keeps what
+    was built: ``verify`` names those packets and the next build records them.
     """
-    current = {r.path for r in records}
-    rebuilt = set(report.built)
-    for r in old:
-        if r.path not in current and r.path.rsplit("/", 1)[0] in rebuilt:
-            (out / r.path).unlink(missing_ok=True)
-            _prune_empty(out, (out / r.path).parent)
     data = manifest.dumps(records)
     path = out / manifest.NAME
-    if not path.is_file() or path.read_bytes() != data:
-        write_atomic(path, data, out / STATE_DIR / "tmp")
-        report.manifest_written = True
-    state_data = json.dumps(state, indent=1, sort_keys=True).encode()
-    state_path = out / STATE_DIR / "state.json"
-    if not state_path.is_file() or state_path.read_bytes() != state_data:
-        write_atomic(state_path, state_data, out / STATE_DIR / "tmp")
-
-
-def _prune_empty(out: Path, folder: Path) -> None:
-    while folder != out and folder.is_relative_to(out) and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+    tmp = out / STATE_DIR / state.TMP
+    try:
+        if not path.is_file() or path.read_bytes() != data:
+            write_atomic(path, data, tmp)
+            report.manifest_written = True
+        state.write_state(out, entries)
+    except OSError as exc:
+        report.failures.append(f"{display_path(path)}: cannot write ({exc.strerror or type(exc).__name__}); what was "
+                               f"built is recorded in {display_path(journal.path)}, and the next build adds it")
+        return
+    if not journal.unresolved:
+        try:
+            journal.remove()
+        except OSError:
+            pass                     # harmless: the next build reads the same records again
+        state.clear_tmp(out)
 
 
 def default_jobs() -> int:

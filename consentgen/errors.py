@@ -65,3 +65,32 @@ def display_path(path: Path | str) -> str:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(p)
+
+
+class WriteError(ConsentgenError):
+    """A file could not be written into the output folder (a full disk, no permission)."""
+
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno
+
+
+DEBUG_ENV = "CONSENTGEN_DEBUG"
+REPORT_TO = "the consentgen developers"
+
+
+def debugging() -> bool:
+    """CONSENTGEN_DEBUG=1: show the traceback of an internal error (it may hold client data)."""
+    import os
+
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def internal_error(where: str, exc: BaseException) -> str:
+    """One line for a bug of ours: where it happened and where to report it, never the exception's text.
+
+    The exception's message can quote any value, a client's name included, so
+    only its type is shown; CONSENTGEN_DEBUG=1 shows the whole traceback.
+    """
+    return (f"{where}: internal error ({type(exc).__name__}); re-run with {DEBUG_ENV}=1 for the traceback "
+            f"and report it to {REPORT_TO}")

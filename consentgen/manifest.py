@@ -4,19 +4,30 @@ The manifest is deterministic (sorted, no timestamps beyond the effective
 date) so the same build gives the same file, and it never holds a client's
 name in any form: client documents are identified by their client id.
 ``verify`` re-hashes the files and reports any that changed or are missing.
+
+Every entry is checked when read (types, a SHA-256 in hex, a path that stays
+inside OUT even through links): an entry that fails is ignored, so it cannot
+make ``verify`` read a file elsewhere, and its packet counts as untracked
+(the next build rebuilds it).
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path, PurePosixPath
 
 from . import __version__
 from .errors import ConsentgenError, display_path
 
 NAME = "manifest.json"
 FORMAT = 1
+STATE_DIR = ".consentgen"          # under OUT: the build's own bookkeeping, never an output
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -35,9 +46,22 @@ class Record:
     consentgen: str = __version__
     inputs: dict[str, str] = field(default_factory=dict)   # input label -> SHA-256
 
+    @property
+    def packet(self) -> str:
+        """The packet's key: the folder the file is in."""
+        return self.path.rsplit("/", 1)[0]
+
+
+_FIELDS = {f.name for f in fields(Record)}
+_REQUIRED = _FIELDS - {"consentgen", "inputs"}
+
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def dumps(records: list[Record]) -> bytes:
@@ -45,16 +69,114 @@ def dumps(records: list[Record]) -> bytes:
     return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def load(out: Path) -> list[Record]:
-    """The records of ``OUT/manifest.json``, or [] when there is none yet."""
-    path = out / NAME
-    if not path.is_file():
-        return []
+def shown(value: object, most: int = 60) -> str:
+    """A value from a file we did not write ourselves, safe to print on one line."""
+    text = ascii(value) if isinstance(value, str) else type(value).__name__
+    return text if len(text) <= most else text[:most] + "..."
+
+
+def path_problem(out: Path, rel: object) -> str | None:
+    """Why ``rel`` is not an output path inside ``out``, or None when it is one."""
+    if not isinstance(rel, str) or not rel:
+        return f"path is {'empty' if rel == '' else type(rel).__name__}, not a file name"
+    pure = PurePosixPath(rel)
+    if (_CONTROL.search(rel) or "\\" in rel or ":" in rel or pure.is_absolute() or len(pure.parts) < 2
+            or any(part in ("", ".", "..") for part in rel.split("/")) or pure.parts[0] == STATE_DIR):
+        return f"path {shown(rel)} is not a file inside the output folder"
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-        return [Record(**entry) for entry in body["outputs"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        resolved = (out / rel).resolve()
+        root = out.resolve()
+    except (OSError, RuntimeError):
+        return f"path {shown(rel)} cannot be followed"
+    if not resolved.is_relative_to(root) or resolved.is_relative_to(root / STATE_DIR) or resolved == root:
+        return f"path {shown(rel)} leads outside the output folder"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_date(value: object) -> bool:
+    try:
+        return isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+def entry_problem(out: Path, entry: object) -> str | None:
+    """Why a manifest entry (parsed JSON) is not a record of ours, or None."""
+    if not isinstance(entry, dict):
+        return f"not an entry ({type(entry).__name__})"
+    unknown = sorted(str(k) for k in entry if k not in _FIELDS)
+    missing = sorted(_REQUIRED - set(entry))
+    if unknown or missing:
+        return f"{'unknown' if unknown else 'missing'} field {shown((unknown or missing)[0])}"
+    problem = path_problem(out, entry["path"])
+    if problem:
+        return problem
+    texts = [entry[k] for k in ("format", "document", "clinician", "consentgen") if k in entry]
+    if not all(isinstance(t, str) and t and not _CONTROL.search(t) for t in texts):
+        return "a text field is not text"
+    if not entry["path"].endswith(f".{entry['format']}"):
+        return f"path {shown(entry['path'])} does not end in .{shown(entry['format'])}"
+    if entry["client_id"] is not None and not isinstance(entry["client_id"], str):
+        return "client_id is not text"
+    if not isinstance(entry["sha256"], str) or not _HEX64.fullmatch(entry["sha256"]):
+        return "sha256 is not a SHA-256 in hex"
+    if not _is_int(entry["size"]) or not (entry["pages"] is None or _is_int(entry["pages"])):
+        return "size or pages is not a count"
+    if not _is_date(entry["effective_date"]):
+        return "effective_date is not a date like 2026-01-05"
+    inputs = entry.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
+        return "inputs is not a table of hashes"
+    return None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A manifest's valid records, and one line per entry it ignored."""
+
+    records: list[Record]
+    ignored: list[str]
+
+
+def parse_entries(out: Path, entries: list, where: str) -> Loaded:
+    """Records from parsed JSON entries; each bad (or repeated) entry becomes one 'where[i]: why' line."""
+    records, ignored, seen = [], [], set()
+    for i, entry in enumerate(entries):
+        problem = entry_problem(out, entry)
+        if problem is None and entry["path"] in seen:
+            problem = f"path {shown(entry['path'])} is listed twice"
+        if problem:
+            ignored.append(f"{where}[{i}]: {problem}")
+            continue
+        seen.add(entry["path"])
+        records.append(Record(**entry))
+    return Loaded(records, ignored)
+
+
+def read(out: Path) -> Loaded:
+    """The valid records of ``OUT/manifest.json`` (none when there is no manifest yet).
+
+    Raises ConsentgenError when the file as a whole is not a manifest.
+    """
+    path = out / NAME
+    if not path.exists():
+        return Loaded([], [])
+    try:
+        body = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
         raise ConsentgenError(f"{display_path(path)}: not a consentgen manifest ({type(exc).__name__})") from None
+    if not isinstance(body, dict) or body.get("manifest") != FORMAT or not isinstance(body.get("outputs"), list):
+        raise ConsentgenError(f"{display_path(path)}: not a consentgen manifest (format {FORMAT})")
+    return parse_entries(out, body["outputs"], f"{display_path(path)}: outputs")
+
+
+def load(out: Path) -> list[Record]:
+    """The valid records of ``OUT/manifest.json``, or [] when there is none yet."""
+    return read(out).records
 
 
 @dataclass(frozen=True)
@@ -62,19 +184,58 @@ class Verification:
     ok: int
     changed: tuple[str, ...]
     missing: tuple[str, ...]
+    ignored: tuple[str, ...] = ()          # manifest entries not trusted, one line each
+    rebuilt: tuple[str, ...] = ()          # packets an interrupted build replaced after the manifest was written
+    interrupted: tuple[str, ...] = ()      # packets a killed build was replacing at that moment
+    untracked: tuple[str, ...] = ()        # files in OUT that no record lists
+
+    @property
+    def passed(self) -> bool:
+        return not (self.changed or self.missing or self.ignored or self.rebuilt or self.interrupted)
 
 
 def verify(out: Path) -> Verification:
-    """Re-hash every output the manifest lists."""
-    if not (out / NAME).is_file():
-        raise ConsentgenError(f"{display_path(out / NAME)}: no manifest here; run 'consentgen build' first")
-    ok, changed, missing = 0, [], []
-    for record in load(out):
-        path = out / record.path
-        if not path.is_file():
-            missing.append(record.path)
-        elif sha256_file(path) != record.sha256:
-            changed.append(record.path)
-        else:
-            ok += 1
-    return Verification(ok, tuple(changed), tuple(missing))
+    """Re-hash every output the manifest lists (and what an interrupted build recorded since)."""
+    from . import journal
+    from .lock import hold
+
+    if not out.is_dir():
+        raise ConsentgenError(f"{display_path(out)}: no such folder")
+    state_dir = out / STATE_DIR
+    with hold(out, state_dir, shared=True, doing="verify") if state_dir.is_dir() else contextlib.nullcontext():
+        pending = journal.pending(out)
+        if not (out / NAME).is_file() and not pending.rebuilt and not pending.unfinished:
+            raise ConsentgenError(f"{display_path(out / NAME)}: no manifest here; run 'consentgen build' first")
+        loaded = read(out) if (out / NAME).exists() else Loaded([], [])
+        listed: dict[str, set] = {}
+        for r in loaded.records:
+            listed.setdefault(r.packet, set()).add((r.path, r.sha256))
+        rebuilt = {key: recs for key, (recs, _) in pending.rebuilt.items()     # not those the manifest has already
+                   if listed.get(key) != {(r.path, r.sha256) for r in recs} and key not in pending.interrupted}
+        records = [r for r in loaded.records if r.packet not in rebuilt and r.packet not in pending.interrupted]
+        for recs in rebuilt.values():
+            records.extend(recs)
+        ok, changed, missing = 0, [], []
+        for record in sorted(records, key=lambda r: r.path):
+            path = out / record.path
+            if not path.is_file():
+                missing.append(record.path)
+            elif sha256_file(path) != record.sha256:
+                changed.append(record.path)
+            else:
+                ok += 1
+        known = {r.path for r in loaded.records} | {r.path for r in records} | pending.paths
+        untracked = sorted(p.relative_to(out).as_posix() for p in _files(out) if p.relative_to(out).as_posix() not in known)
+        return Verification(ok, tuple(changed), tuple(missing), tuple(loaded.ignored + pending.ignored),
+                            tuple(sorted(rebuilt)), tuple(sorted(pending.interrupted)), tuple(untracked))
+
+
+def _files(folder: Path, top: bool = True):
+    """Every file in OUT but the manifest and the build's bookkeeping (links to folders are not followed)."""
+    for path in sorted(folder.iterdir()):
+        if top and path.name in (STATE_DIR, NAME):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            yield from _files(path, top=False)
+        elif path.is_file():
+            yield path

@@ -1,8 +1,9 @@
 """One packet: every document of one clinician (or one client) in every format.
 
 This is the unit of work a build hands to a worker process. It renders the
-whole packet in memory, then writes each file atomically, so a failure or a
-kill leaves either the old files or the new ones, never a fragment.
+whole packet in memory, then writes its files into a staging folder; the
+build then swaps them in all together (``journal.py``), so a failure or a
+kill leaves either the old packet or the new one, never a mix or a fragment.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compose import SOURCES, Job, compose, meta_for, render_documents
+from .errors import WriteError
 from .manifest import Record
-from .output import write_all
+from .output import write_new
 from .profiles import LoadedProfile
 
 COMBINED = "packet"
@@ -52,11 +54,12 @@ def pdf_pages(data: bytes) -> int:
         return len(pdf.pages)
 
 
-def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
+def render_packet(packet: Packet, settings: Settings, stage: Path,
                   inputs: dict[str, dict[str, str]]) -> list[Record]:
-    """Render and write one packet; returns a manifest record per file.
+    """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
 
     ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
+    A file that cannot be written raises WriteError (the build stops: the staging folder is everyone's).
     """
     job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
@@ -75,7 +78,12 @@ def render_packet(packet: Packet, settings: Settings, out: Path, tmp_dir: Path,
         data = combine(pdfs, title=f"Client packet: {clinician.name}", author=clinician.name,
                        language=meta_for(packet.loaded, next(iter(docs.values())), job).language)
         files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)
-    write_all({out / rel: data for rel, (_, _, data) in files.items()}, tmp_dir)
+    try:
+        for rel, (_, _, data) in files.items():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_new(stage / rel, data)
+    except OSError as exc:
+        raise WriteError(f"cannot write ({exc.strerror or type(exc).__name__})", exc.errno) from None
     return [
         Record(path=rel, format=fmt, document=name, clinician=packet.clinician, client_id=packet.client_id,
                sha256=hashlib.sha256(data).hexdigest(), size=len(data),

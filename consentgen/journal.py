@@ -1,0 +1,251 @@
+"""Replacing a packet's files all together, and finishing or undoing that after a kill.
+
+A worker renders a packet into the staging area (``OUT/.consentgen/tmp/<stage>/new/``).
+The build then swaps it in: the old files move to ``<stage>/old/`` and the new
+ones into their places, one rename each. Around that, ``OUT/.consentgen/journal``
+(one JSON line each, made durable before the next step) says
+
+- ``begin``: which files this packet is about to replace;
+- ``commit``: all are in place, with the packet's manifest records;
+- ``abort``: the swap failed and was undone.
+
+A failure during a swap (a full disk, a folder it may not write) undoes it at
+once. A kill leaves a ``begin`` with no ``commit``; the next build undoes it
+from the journal, so each packet is either as it was or wholly the new build.
+Every step of the undo is decided by which of the staged copy and the backup
+still exist, so an undo that is itself interrupted can be run again.
+
+Packets committed before a kill are in the journal but not yet in
+``manifest.json``; ``verify`` names them, and the next build writes them into
+the manifest. After the manifest is written the journal is deleted.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import manifest
+from .errors import ConsentgenError, display_path
+from .manifest import STATE_DIR, Record, path_problem
+from .output import append_line
+from .state import TMP, Entry, parse_entry
+
+NAME = "journal"
+_STAGE = re.compile(r"[0-9a-z-]{1,40}")
+# Errors that no later packet would escape: the build stops rather than fail them one by one.
+STOPPING = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG"}
+
+
+def stops_build(exc: OSError) -> bool:
+    import errno as codes
+
+    return any(exc.errno == getattr(codes, name, None) for name in STOPPING)
+
+
+@dataclass(frozen=True)
+class Begin:
+    id: str
+    packet: str
+    stage: str
+    files: tuple[str, ...]
+    drop: tuple[str, ...]
+    mkdirs: tuple[str, ...]
+
+
+class Journal:
+    """The journal of one output folder (the build holds its lock)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.path = out / STATE_DIR / NAME
+        self.tmp = out / STATE_DIR / TMP
+        self.unresolved = False       # a swap could not be undone or its undo not recorded: keep tmp and journal
+
+    def _append(self, entry: dict) -> None:
+        append_line(self.path, (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode())
+
+    def swap(self, key: str, stage: str, records: list[Record], drop: list[str], entry: Entry) -> None:
+        """Put a staged packet in place of its earlier files: all of them, or (after an error) none.
+
+        Raises OSError (after undoing) or ConsentgenError (before touching anything).
+        """
+        out = self.out
+        files = tuple(r.path for r in records)
+        root = out.resolve()
+        for rel in files:
+            dest = out / rel
+            if dest.is_dir() and not dest.is_symlink():
+                raise ConsentgenError(f"{display_path(dest)}: is a folder; cannot write a file there")
+            existing = dest.parent
+            while not existing.exists() and existing != out:
+                existing = existing.parent
+            if not existing.resolve().is_relative_to(root):
+                raise ConsentgenError(f"{display_path(dest.parent)}: leads outside the output folder; not written")
+        mkdirs = sorted({p.relative_to(out).as_posix() for rel in files for p in (out / rel).parents
+                         if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
+        begin = Begin(stage, key, stage, files, tuple(drop), tuple(mkdirs))
+        self._append({"begin": begin.id, "packet": key, "stage": stage, "files": list(files), "drop": list(drop),
+                      "mkdirs": list(mkdirs)})
+        try:
+            for d in mkdirs:
+                (out / d).mkdir(exist_ok=True)
+            staged, old = self.tmp / stage / "new", self.tmp / stage / "old"
+            for rel in drop:
+                _backup(out / rel, old / rel)
+            for rel in files:
+                _backup(out / rel, old / rel)
+                os.replace(staged / rel, out / rel)
+            self._append({"commit": begin.id, "records": [_record_json(r) for r in records], "state": entry.as_json()})
+        except BaseException:
+            try:
+                undo(out, self.tmp, begin)
+                self._append({"abort": begin.id})
+            except OSError:
+                self.unresolved = True       # the journal still holds the begin: the next build finishes the undo
+            raise
+        for rel in (*files, *drop):      # the earlier files are no longer needed (their folders go at the end)
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp / stage / "old" / rel)
+        for rel in drop:
+            _prune(out, (out / rel).parent)
+
+    def abort_all(self, begins: list[Begin]) -> None:
+        for begin in begins:
+            self._append({"abort": begin.id})
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _record_json(record: Record) -> dict:
+    from dataclasses import asdict
+
+    return asdict(record)
+
+
+def _backup(dest: Path, backup: Path) -> None:
+    if os.path.lexists(dest):
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(dest, backup)
+
+
+def undo(out: Path, tmp: Path, begin: Begin) -> None:
+    """Put back a packet's earlier files; each step can be repeated after an interruption."""
+    staged, old = tmp / begin.stage / "new", tmp / begin.stage / "old"
+    for rel in reversed(begin.files):
+        s, b, d = staged / rel, old / rel, out / rel
+        if not os.path.lexists(s) and os.path.lexists(d):      # the new file is in place: take it back out
+            s.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(d, s)
+        if os.path.lexists(b):
+            os.replace(b, d)
+    for rel in begin.drop:
+        if os.path.lexists(old / rel):
+            os.replace(old / rel, out / rel)
+    for d in reversed(begin.mkdirs):
+        try:
+            (out / d).rmdir()
+        except OSError:
+            pass             # not empty (or gone): leave it
+
+
+def _prune(out: Path, folder: Path) -> None:
+    while folder != out and folder.is_relative_to(out) and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+@dataclass
+class Pending:
+    """What an interrupted build left in the journal."""
+
+    rebuilt: dict[str, tuple[list[Record], Entry]] = field(default_factory=dict)   # committed packets
+    unfinished: list[Begin] = field(default_factory=list)                           # begun, neither committed nor undone
+    ignored: list[str] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
+
+    @property
+    def interrupted(self) -> set[str]:
+        return {b.packet for b in self.unfinished}
+
+
+def _begin(out: Path, line: dict) -> Begin | None:
+    if set(line) != {"begin", "packet", "stage", "files", "drop", "mkdirs"}:
+        return None
+    key, stage = line["packet"], line["stage"]
+    lists = [line[k] for k in ("files", "drop", "mkdirs")]
+    if not (isinstance(key, str) and isinstance(stage, str) and _STAGE.fullmatch(stage) and line["begin"] == stage
+            and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in lists)):
+        return None
+    files, drop, mkdirs = lists
+    if any(path_problem(out, p) or p.rsplit("/", 1)[0] != key for p in files + drop):
+        return None
+    if any(path_problem(out, f"{d}/x") or not (key == d or key.startswith(f"{d}/")) for d in mkdirs):
+        return None
+    return Begin(stage, key, stage, tuple(files), tuple(drop), tuple(mkdirs))
+
+
+def pending(out: Path) -> Pending:
+    """Read the journal (without changing anything)."""
+    path = out / STATE_DIR / NAME
+    found = Pending()
+    if not path.is_file():
+        return found
+    try:
+        lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+    except OSError:
+        found.ignored.append(f"{display_path(path)}: unreadable")
+        return found
+    begins: dict[str, Begin] = {}
+    for number, text in enumerate(lines, start=1):
+        try:
+            line = json.loads(text)
+        except ValueError:
+            if number < len(lines):            # the last line may be cut short by a kill: that is expected
+                found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
+            continue
+        if not isinstance(line, dict):
+            found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
+        elif "begin" in line:
+            begin = _begin(out, line)
+            if begin is None:
+                found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
+            else:
+                begins[begin.id] = begin
+                found.paths.update(begin.files + begin.drop)
+        elif set(line) == {"abort"} and line["abort"] in begins:
+            begins.pop(line["abort"])
+        elif set(line) == {"commit", "records", "state"} and line["commit"] in begins and isinstance(line["records"], list):
+            begin = begins.pop(line["commit"])
+            loaded = manifest.parse_entries(out, line["records"], f"{display_path(path)}:{number}: records")
+            entry = parse_entry(out, begin.packet, line["state"])
+            if loaded.ignored or entry is None or {r.path for r in loaded.records} != set(begin.files):
+                found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
+                continue
+            found.rebuilt[begin.packet] = (loaded.records, entry)
+        else:
+            found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
+    found.unfinished = list(begins.values())
+    return found
+
+
+def recover(out: Path) -> Pending:
+    """Undo the swap a killed build left half done; returns what the journal holds (the build records it).
+
+    Raises ConsentgenError when a swap cannot be undone (the journal keeps it
+    for the next try).
+    """
+    found = pending(out)
+    journal = Journal(out)
+    for begin in reversed(found.unfinished):
+        try:
+            undo(out, journal.tmp, begin)
+            journal.abort_all([begin])
+        except OSError as exc:
+            raise ConsentgenError(f"{display_path(out / begin.packet)}: a stopped build was replacing these files "
+                                  f"and they cannot be put back ({exc.strerror}); fix that and build again") from None
+    return found

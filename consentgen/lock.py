@@ -1,0 +1,104 @@
+"""One consentgen at a time in an output folder: an advisory lock on ``OUT/.consentgen/lock``.
+
+A build holds the lock from before it reads anything in OUT until it has
+written its manifest, so two builds never interleave. ``verify`` takes it
+shared (it waits for no one, and no build starts while it reads), and
+``render`` into a build's folder takes it for its few writes. The lock file
+holds the holder's pid, for the message a second consentgen shows; it is
+never deleted (deleting a lock file others may have open breaks the lock).
+
+POSIX uses ``fcntl.flock``; Windows ``msvcrt.locking`` on one byte; where
+neither exists there is no lock.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from pathlib import Path
+
+from .errors import ConsentgenError, display_path
+from .output import PRIVATE
+
+NAME = "lock"
+_BYTE = 1 << 20          # Windows: the byte locked (past the pid, so others can still read it)
+
+try:
+    import fcntl
+except ImportError:      # pragma: no cover - Windows
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:
+    msvcrt = None
+
+
+class Busy(ConsentgenError):
+    """Another consentgen holds the output folder."""
+
+
+def _try(fd: int, shared: bool) -> bool:
+    """Take the lock without waiting; False when someone else holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        elif msvcrt is not None:     # pragma: no cover - Windows: no shared locks, so verify takes it whole
+            os.lseek(fd, _BYTE, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK):
+            return False
+        raise
+
+
+def _holder(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+@contextlib.contextmanager
+def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = False, doing: str = "build"):
+    """Hold the lock of output folder ``folder`` (its file is ``state_dir/lock``) for the ``with`` block.
+
+    Waits up to ``wait`` seconds for another holder; then raises Busy, one
+    line naming the holder's pid. A shared holder (verify) never creates the
+    lock file: a folder no build has used needs no lock to be read.
+    """
+    path = state_dir / NAME
+    try:
+        if shared:
+            fd = os.open(path, os.O_RDONLY)
+        else:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+    except FileNotFoundError:
+        if shared:
+            yield
+            return
+        raise
+    except IsADirectoryError:
+        raise ConsentgenError(f"{display_path(path)}: is a folder, not consentgen's lock file; remove it") from None
+    except OSError as exc:
+        raise ConsentgenError(f"{display_path(path)}: cannot open the output folder's lock "
+                              f"({exc.strerror or type(exc).__name__})") from None
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while not _try(fd, shared):
+            if time.monotonic() >= deadline:
+                hint = {"build": "wait for it (build --wait SECONDS) or use another folder",
+                        "verify": "verify it when that build has ended",
+                        "render": "wait for it or render into another folder"}[doing]
+                raise Busy(f"{display_path(folder)} is being built by another consentgen{_holder(path)}; {hint}")
+            time.sleep(0.1)
+        if not shared:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)          # closing the descriptor releases the lock
