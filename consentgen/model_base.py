@@ -134,6 +134,7 @@ Label = Annotated[str, Field(min_length=1, max_length=200), _LINE]     # a short
 Line = Annotated[str, Field(min_length=1, max_length=300), _LINE]      # an address, a website
 Text = Annotated[str, Field(min_length=1, max_length=2000), _PARAGRAPH]
 Note = Annotated[str, Field(min_length=1, max_length=4000), _PARAGRAPH]
+Reason = Annotated[str, Field(max_length=2000), _PARAGRAPH]            # may be empty: `check` says it is missing
 FilePath = Annotated[str, Field(min_length=1, max_length=300), _LINE, AfterValidator(_path)]
 Duration = Annotated[str, AfterValidator(_duration)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), _LINE]

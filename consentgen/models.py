@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from .model_intake import AiUse, Fees, Online, Records, Signers, Telehealth, Therapy
 from .model_base import (Board, Colour, DocName, Duration, Email, FilePath, Label, License, Line, Model, Money, Name, Note,
-                         Person, Phone, Short, Supervisor, Text)
+                         Person, Phone, Reason, Short, Supervisor, Text)
 
 class Branding(Model):
     logo: FilePath | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
@@ -246,7 +246,7 @@ class Readability(Model):
 
 
 class LintSettings(Model):
-    ignore: dict[RuleId, Text | None] = Field(
+    ignore: dict[RuleId, Reason | None] = Field(
         default_factory=dict, description="Rules to silence, each with the reason, e.g. `{L09: \"why\"}`.")
     readability: Readability = Field(default_factory=Readability, description="Reading-level targets.")
 

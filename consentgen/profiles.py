@@ -115,8 +115,7 @@ _MESSAGES = {
     "finite_number": "expected a number",
     "string_too_short": "must not be empty",
 }
-# Errors whose input is not repeated: it is empty, too long to help, or holds the very
-# character that was refused (and would break the line).
+# Errors whose input is not repeated even when it is a number: it is missing or too long to help.
 _NO_ECHO = ("missing", "model_type", "dict_type", "string_too_short", "string_too_long", "text_character")
 
 
@@ -131,7 +130,9 @@ def _plain_message(err: dict) -> str:
         value = err["input"]
         msg = f"too long: {len(value) if isinstance(value, str) else len(_shown(value, 10**6))} characters " \
               f"(at most {limit})"
-    if "input" in err and err["type"] not in _NO_ECHO and not isinstance(err["input"], (dict, list)):
+    # Text a profile gave is never repeated: the same words may be a client's name (a value
+    # pasted into the wrong file); numbers, dates and true/false cannot be.
+    if "input" in err and err["type"] not in _NO_ECHO and not isinstance(err["input"], (str, dict, list)):
         msg += f" (got '{_shown(err['input'])}')"
     return msg
 

@@ -70,8 +70,9 @@ def read_roster(path: Path, clinicians: set[str]) -> tuple[list[Client], list[st
                 problems.append(f"{shown}:{line}: {exc}")
                 continue
             if client.client_id in first_line:
-                problems.append(f"{shown}:{line}: client_id: the same id as on line "
-                                f"{first_line[client.client_id]}; row skipped")
+                # A valid id may be shown: it names the packet's folder and progress line anyway.
+                problems.append(f"{shown}:{line}: client_id: '{client.client_id}' is used twice "
+                                f"(first on line {first_line[client.client_id]}); row skipped")
                 continue
             first_line[client.client_id] = line
             clients.append(client)
