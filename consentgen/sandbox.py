@@ -53,6 +53,7 @@ MAX_WRAP = 100_000            # characters the wordwrap filter takes (its cost g
 MAX_PARAGRAPHS = 50           # lipsum(n)
 MAX_WORDS = 1_000             # lipsum(max=...)
 ALARM_GRACE = 0.5             # the timer signal fires this long after the budget, if no check caught it
+ALARM_GIVE_UP = 5.0           # ...and stops firing this long after it
 
 _MAX_BITS = math.ceil(MAX_DIGITS * math.log2(10))
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
@@ -122,30 +123,45 @@ def _wrote(size: int) -> None:
         raise TemplateTimeout(run.seconds)
 
 
-@contextlib.contextmanager
-def limits(seconds: float | None = None) -> Iterator[_Run]:
-    """The budget for one document; the timer signal is always disarmed and its handler restored."""
-    run = _Run(_default_seconds.get() if seconds is None else seconds)
-    outer, _state.run = _state.run, run
-    alarm = _arm(run)
-    try:
-        yield run
-    finally:
+class Budget:
+    """``with Budget(seconds):`` one document's render. On leaving, however that happens,
+    the timer signal is disarmed and the previous handler put back.
+
+    A class, not a generator: leaving runs ``__exit__`` directly, with no
+    generator to resume that a stray signal could leave unfinished.
+    """
+
+    def __init__(self, seconds: float | None = None):
+        self.run = _Run(_default_seconds.get() if seconds is None else seconds)
+        self.outer: _Run | None = None
+        self.armed: tuple | None = None
+
+    def __enter__(self) -> _Run:
+        self.outer, _state.run = _state.run, self.run
+        self.armed = _arm(self.run)
+        return self.run
+
+    def __exit__(self, *exc_info: Any) -> None:
         try:
-            run.active = False        # from here on the handler does nothing
+            self.run.active = False        # from here on the handler does nothing
         finally:
-            _disarm(alarm)
-            _state.run = outer
+            _disarm(self.armed)
+            _state.run = self.outer
 
 
-def _arm(run: _Run):
+def _arm(run: _Run) -> tuple | None:
     """A timer signal as a backstop, on the main thread only, and only if no other timer is set."""
     if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
             or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)):
         return None
 
     def on_alarm(signum, frame):
-        if run.active and time.monotonic() > run.deadline:
+        if not run.active:
+            return
+        late = time.monotonic() - run.deadline
+        if late > ALARM_GIVE_UP:       # stopped long ago, or something keeps catching the stop: no more signals
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        elif late > 0:
             raise TemplateTimeout(run.seconds)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -162,7 +178,7 @@ def _disarm(armed: tuple | None) -> None:
 
 def render(template, context: dict[str, Any], seconds: float | None = None) -> str:
     """Render a template within its budget and the output cap."""
-    with limits(seconds):
+    with Budget(seconds):
         chunks = template.generate(context)
         parts: list[str] = []
         size = 0

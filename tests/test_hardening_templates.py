@@ -98,7 +98,7 @@ def test_the_timer_stops_what_no_check_sees():
 
     started = time.monotonic()
     with pytest.raises(TemplateError, match="stopped: still rendering after 0.5 s"):
-        with sandbox.limits(0.5):
+        with sandbox.Budget(0.5):
             while time.monotonic() - started < 30:
                 pass
     assert time.monotonic() - started < 0.5 + SLACK
