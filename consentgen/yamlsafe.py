@@ -110,11 +110,23 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
+_NOT_A = {"int": "not a whole number", "float": "not a number", "bool": "not true or false",
+          "null": "not an empty value", "timestamp": "not a date", "str": "not text"}
+_DATE_HINT = "; use YYYY-MM-DD, or quotes if it is text"
+
+
 def _construct_problem(node: yaml.ScalarNode, exc: Exception) -> str:
-    """What is wrong with a value PyYAML recognised but could not build (2026-02-30, say)."""
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        return f"not a real date ({_first_line(exc)}); use YYYY-MM-DD, or quotes if it is text"
-    return f"unsupported value ({_first_line(exc)})"
+    """What is wrong with a value PyYAML recognised but could not build (2026-02-30, say).
+
+    Only datetime's reasons are repeated ('day is out of range for month'): others, such as
+    int()'s, quote the value, and a profile's text is never repeated.
+    """
+    kind = node.tag.removeprefix("tag:yaml.org,2002:")
+    if kind == "timestamp":
+        if isinstance(exc, ValueError) and ("range" in str(exc) or "must be in" in str(exc)):
+            return f"not a real date ({_first_line(exc)}){_DATE_HINT}"
+        return f"not a date{_DATE_HINT}"
+    return _NOT_A.get(kind, "not a value a profile can hold")
 
 
 def dotted(path: KeyPath) -> str:

@@ -361,3 +361,12 @@ def test_a_path_whose_folder_name_is_too_long_is_one_line(cli, tmp_path):
     path = tmp_path / ("x" * 300) / "clinicians" / "a.yaml"
     one_line(cli("render", path, "-o", tmp_path / "out"), f"error: {path}: cannot read: File name too long")
     check_line(cli, path, f"{path}: cannot read: File name too long")
+
+
+@pytest.mark.parametrize("value, words", [(f"!!int {CLIENT}", "not a whole number"),
+                                          (f"!!timestamp {CLIENT}", "not a date; use YYYY-MM-DD")])
+def test_a_value_pyyaml_cannot_build_is_not_quoted(cli, tmp_path, value, words):
+    # int()'s own message would quote the value; a profile's text is never repeated.
+    path = profile(tmp_path, MINIMAL + f"effective_date: {value}\n")
+    msg = one_line(render(cli, path, tmp_path), f"error: {path}:{END_LINE}: effective_date: {words}")
+    assert "Harriet" not in msg
