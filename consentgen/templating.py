@@ -223,7 +223,10 @@ _TYPE_NAME = re.compile(r"[\w.]+ object")       # Jinja names a value's type as 
 
 
 def _type_name(text: str) -> bool:
-    """'str object', 'consentgen.views.Fees object', 'str', 'None': a type, never a value."""
+    """'str object', 'consentgen.views.Fees object', 'str', 'None': a type, never a value.
+
+    (So is the 'X' in "'X' object", the sandbox's way of naming a type.)
+    """
     return bool(_TYPE_NAME.fullmatch(text)) or text == "None" or isinstance(getattr(builtins, text, None), type)
 
 
@@ -235,7 +238,7 @@ def _shown(message: str, source: str) -> str:
     """
     def keep(m: re.Match) -> str:
         text = m.group(1) if m.group(1) is not None else m.group(2)
-        if _type_name(text) or (text and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", source)):
+        if _type_name(text) or m.string.startswith(" object", m.end()) or (text and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", source)):
             return m.group(0)
         return "(a value, not shown)"
 
