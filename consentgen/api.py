@@ -21,7 +21,8 @@ __all__ = ["DEFAULT_DOCS", "Job", "build_document", "compose", "documents_for", 
 
 
 def output_name(loaded: LoadedProfile, name: str, fmt: str) -> str:
-    return f"{slug(loaded.profile.clinician.name)}-{name}.{fmt}"
+    """'ana-nunez-contact.pdf' ('con-contact.pdf' needs no guard against Windows device names)."""
+    return f"{slug(loaded.profile.clinician.name).rstrip('_')}-{name}.{fmt}"
 
 
 def render(profile_path: Path | str, out: Path | str, job: Job = Job()) -> list[Path]:

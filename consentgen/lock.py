@@ -50,6 +50,8 @@ def _try(fd: int, shared: bool) -> bool:
     except OSError as exc:
         if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK):
             return False
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            return True          # a file system without locks (some network shares): go on unlocked
         raise
 
 
@@ -70,11 +72,17 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
     lock file: a folder no build has used needs no lock to be read.
     """
     path = state_dir / NAME
+    writable = not shared
     try:
         if shared:
             fd = os.open(path, os.O_RDONLY)
         else:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+            except PermissionError:
+                if not path.is_file():
+                    raise
+                fd, writable = os.open(path, os.O_RDONLY), False    # a colleague's lock file: lock it all the same
     except FileNotFoundError:
         if shared:
             yield
@@ -94,7 +102,7 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
                         "render": "wait for it or render into another folder"}[doing]
                 raise Busy(f"{display_path(folder)} is being built by another consentgen{_holder(path)}; {hint}")
             time.sleep(0.1)
-        if not shared:
+        if writable:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
                 os.lseek(fd, 0, os.SEEK_SET)
