@@ -37,6 +37,7 @@ import re
 import shutil
 import tempfile
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,10 @@ class NotOneLine(FuzzFailure):
     """A refusal of more or fewer than one line (or with a line break character inside it)."""
 
 
+class NoPlace(FuzzFailure):
+    """An error that names no file (profile, roster, template) where the problem is."""
+
+
 class ControlCharInError(FuzzFailure):
     """An error message holds a raw control character (a terminal may act on it)."""
 
@@ -83,6 +88,10 @@ class BadOutput(FuzzFailure):
 
 class HalfWritten(FuzzFailure):
     """A refused render left files behind."""
+
+
+class WarningShown(FuzzFailure):
+    """A Python warning reached the user's terminal (lines of noise, or a refusal of more than one line)."""
 
 
 class InternalError(FuzzFailure):
@@ -100,7 +109,8 @@ class MarkupInterpreted(FuzzFailure):
 LOG_ENV = "CONSENTGEN_FUZZ_LOG"
 
 
-def fail(kind: type[FuzzFailure], message: str, case: Any = None, result: Any = None) -> None:
+def fail(kind: type[FuzzFailure], message: str, case: Any = None, result: Any = None,
+         signature: str | None = None) -> None:
     """Raise ``kind`` (or, in log mode, record it and carry on)."""
     text = message
     if result is not None:
@@ -108,7 +118,8 @@ def fail(kind: type[FuzzFailure], message: str, case: Any = None, result: Any = 
     if case is not None:
         text += f"\n--- case:\n{case!r}"
     if os.environ.get(LOG_ENV):
-        _log({"kind": kind.__name__, "signature": signature_of(kind.__name__, result), "message": message,
+        _log({"kind": kind.__name__, "signature": signature or signature_of(kind.__name__, result),
+              "message": message,
               "stderr": result.stderr if result is not None else "", "exit": getattr(result, "exit_code", None),
               "case": repr(case)})
         return
@@ -703,11 +714,22 @@ def run(args: list[Any], case: Any = None):
 
     from consentgen.cli import main
 
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")            # what a user's terminal would show
+        result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         crashed(result.exception.with_traceback(result.exc_info[2]), case)
         return None
+    shown = [w for w in caught if not issubclass(w.category, _HIDDEN_WARNINGS)]
+    if shown:
+        w = shown[0]
+        where = f"{w.category.__name__} at {Path(w.filename).name}:{w.lineno}"
+        fail(WarningShown, f"{where}: {_clip(str(w.message), 300)}", case, result, signature=f"WarningShown: {where}")
     return result
+
+
+# Warnings Python hides from users unless asked; any other is printed on their terminal.
+_HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 
 def lines_of(text: str) -> list[str]:
@@ -718,8 +740,15 @@ def lines_of(text: str) -> list[str]:
     return parts
 
 
-def expect_one_line_refusal(result, case: Any, prefix: str = "error: ") -> bool:
-    """Exit 2 and exactly one line on stderr; True when that held."""
+def names_a_place(line: str, place: str | None) -> bool:
+    """Whether an error line names where the problem is: a file under ``place`` (the case's folder:
+    its profiles, roster, output) or a template (``x.md:line``)."""
+    return place is None or place in line or re.search(r"\.md(:\d+)?: ", line) is not None
+
+
+def expect_one_line_refusal(result, case: Any, prefix: str = "error: ", place: str | None = None) -> bool:
+    """Exit 2 and exactly one line on stderr, naming a file (under ``place``) or a template; True when
+    that held."""
     lines = lines_of(result.stderr)
     if "Traceback" in result.output:
         fail(NotOneLine, "a traceback in the output", case, result)
@@ -730,6 +759,9 @@ def expect_one_line_refusal(result, case: Any, prefix: str = "error: ") -> bool:
         return False
     if _CONTROL.search(result.stderr):
         fail(ControlCharInError, "a raw control character in the error", case, result)
+        return False
+    if not names_a_place(lines[0], place):
+        fail(NoPlace, "a refusal that names no file, line or key", case, result)
         return False
     if "while rendering" in lines[0]:
         note("while-rendering", lines[0], case)
@@ -773,7 +805,7 @@ def expect_render(result, out: Path, case: Any, formats=("pdf", "docx")) -> bool
     if result.exit_code != 2:
         fail(UnexpectedExit, f"render exited {result.exit_code}", case, result)
         return False
-    if expect_one_line_refusal(result, case) and out.exists() and any(out.rglob("*")):
+    if expect_one_line_refusal(result, case, place=str(out.parent)) and out.exists() and any(out.rglob("*")):
         fail(HalfWritten, f"a refused render left {sorted(p.name for p in out.rglob('*'))[:5]}", case, result)
     return False
 
@@ -794,7 +826,8 @@ def expect_check(result, case: Any) -> None:
         return
     for line in lines_of(result.stderr):
         if not (line.startswith("    fix: ") or re.match(r"^[^\s:]+(:\d+)?: ", line)):
-            fail(NotOneLine, f"a line of check's output that names no file: {line[:80]!r}", case, result)
+            fail(NotOneLine, f"a line of check's output that names no file (an error without a place, or the "
+                             f"rest of a line broken in two): {line[:80]!r}", case, result)
             return
     if _CONTROL.search(result.stderr):
         fail(ControlCharInError, "a raw control character in check's output", case, result)
@@ -809,7 +842,7 @@ def expect_build(result, out: Path, case: Any, names: tuple[str, ...] = ()) -> N
         return
     event(f"build exit {result.exit_code}")
     if result.exit_code == 2:
-        expect_one_line_refusal(result, case)
+        expect_one_line_refusal(result, case, place=str(out.parent))
     elif result.exit_code in (0, 1):
         lines = lines_of(result.stderr)
         failures = [ln for ln in lines if ln.startswith("failed: ")]
@@ -819,6 +852,8 @@ def expect_build(result, out: Path, case: Any, names: tuple[str, ...] = ()) -> N
             fail(UnexpectedExit, f"build exited {result.exit_code} with {len(failures)} failures", case, result)
         if any("internal error" in ln for ln in failures):
             fail(InternalError, "build hid a traceback behind 'internal error'", case, result)
+        elif not all(names_a_place(ln, str(out.parent)) for ln in failures):
+            fail(NoPlace, "a failure that names no file, line or key", case, result)
         if _CONTROL.search(result.stderr):
             fail(ControlCharInError, "a raw control character in build's output", case, result)
         manifest_path = out / "manifest.json"
@@ -933,9 +968,10 @@ def roster_case(draw, clinician_slug: str, names: list[str]) -> tuple[bytes, lis
         how = draw(st.sampled_from(["cell", "cell", "shift", "extra-cell", "drop-header", "header-typo",
                                     "drop-column", "dup-id", "blank-line", "crlf", "quote", "bom", "bytes",
                                     "swap-name-clinician"]))
-        if not rows:
+        filled = [i for i, row in enumerate(rows) if row]
+        if not filled:
             break
-        r = draw(st.integers(0, len(rows) - 1))
+        r = draw(st.sampled_from(filled))
         if how == "cell":
             c = draw(st.integers(0, len(rows[r]) - 1))
             rows[r][c] = draw(ROSTER_CELLS)
