@@ -241,7 +241,8 @@ def has(char: str) -> bool:
 
 def prepare(text: str) -> str:
     """``text`` as the PDF draws it, still in logical order: cleaned, Arabic letters joined."""
-    return rtl.shape(clean(text), has)
+    text = clean(text)
+    return text if text.isascii() else rtl.shape(text, has)
 
 
 def missing(texts: Iterable[str]) -> list[str]:

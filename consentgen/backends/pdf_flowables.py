@@ -52,7 +52,10 @@ class Para(RLParagraph):
     def _setup(self, text, style, bulletText, frags, cleaner):
         # Parsing is done here (also for a piece a split makes); wrapping replaces the fragments.
         super()._setup(text, style, bulletText, frags, cleaner)
-        self._has_rtl = any(rtl.has_rtl(_frag_text(f)) for f in self.frags)
+        if isinstance(text, str):       # the markup: one search (a font name never matches)
+            self._has_rtl = rtl.has_rtl(text)
+        else:
+            self._has_rtl = any(rtl.has_rtl(_frag_text(f)) for f in self.frags)
 
 
 def _frag_text(frag) -> str:
