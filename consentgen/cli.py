@@ -43,12 +43,38 @@ _templates_option = click.option(
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A folder of your own templates, searched before the built-in ones.")
 _a4_option = click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+_template_seconds_option = click.option(
+    "--template-seconds", "template_seconds", type=click.FloatRange(0, 86400, min_open=True), default=10.0,
+    show_default=True, metavar="SECONDS", help="Stop a document whose templates take longer than this to render.")
 _sources_option = click.option(
     "--sources", is_flag=True,
     help="Also the practice's appendix of sources: the codes and laws each document cites (never given to clients).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: a bug in any command is one line too (exit 1), never a traceback."""
+
+    def invoke(self, ctx):
+        from .errors import ConsentgenError, debugging, internal_error
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except ConsentgenError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - the one place every unexpected error ends
+            if debugging():
+                import traceback
+
+                traceback.print_exception(exc, file=sys.stderr)
+            command = f"consentgen {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "consentgen"
+            click.echo(f"error: {internal_error(command, exc)}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="consentgen")
 def main() -> None:
     """Turn a therapist's written policies into clear client handouts.
@@ -68,11 +94,13 @@ def main() -> None:
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
               help="Effective date. Default: the profile's effective_date, else today.")
 @_templates_option
+@_template_seconds_option
 @_a4_option
 @_sources_option
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Output folder (or a file name, for one document in one format).")
-def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, a4, sources, out) -> None:
+def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, template_seconds, a4,
+           sources, out) -> None:
     """Render each profile's documents to PDF and/or DOCX.
 
     With several profiles, every one is rendered before anything is written,
@@ -81,7 +109,7 @@ def render(profiles: tuple[Path, ...], docs, formats, client_name, date, templat
     from . import api
 
     job = api.Job(docs=tuple(docs), formats=tuple(dict.fromkeys(formats)) or ("pdf",), effective=date,
-                  client_name=client_name, template_dirs=tuple(template_dirs),
+                  client_name=client_name, template_dirs=tuple(template_dirs), template_seconds=template_seconds,
                   page_size="a4" if a4 else "letter", sources=sources)
     once: dict[Path, Path] = {}
     for path in profiles:                            # a file named twice is rendered once
@@ -97,7 +125,6 @@ def _render_several(profiles: tuple[Path, ...], out: Path, job) -> list[Path]:
     """Render every profile in memory, then write all the files into the folder ``out``."""
     from . import api
     from .errors import ConsentgenError, ProfileError, display_path
-    from .output import write_all
 
     outputs: dict[Path, bytes] = {}
     made_by: dict[Path, Path] = {}
@@ -115,7 +142,7 @@ def _render_several(profiles: tuple[Path, ...], out: Path, job) -> list[Path]:
                 raise ConsentgenError(f"{display_path(profile)}: its clinician has the same name as in "
                                       f"{display_path(made_by[target])}, so both would write {display_path(target)}")
             outputs[target], made_by[target] = data, profile
-    return write_all(outputs)
+    return api.write_outputs(outputs, out)
 
 
 @main.command()
@@ -138,7 +165,8 @@ def templates(template_dirs) -> None:
               help="Findings as text for people or JSON for machines (schema: consentgen/lint/check-schema.json).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_templates_option
-def check(profiles, fmt, strict, template_dirs) -> None:
+@_template_seconds_option
+def check(profiles, fmt, strict, template_dirs, template_seconds) -> None:
     """Check profiles: validity, what the jurisdiction requires, policy rules, readability.
 
     Exit 0 when clean, 1 when errors remain (with --strict, warnings too),
@@ -162,7 +190,7 @@ def check(profiles, fmt, strict, template_dirs) -> None:
             note = unknown_code(loaded.profile)
             if note and fmt == "text":
                 click.echo(f"{path}: note: {note}", err=True)
-            ctx = context_for(loaded, tuple(template_dirs))       # the packet, rendered once
+            ctx = context_for(loaded, tuple(template_dirs), template_seconds)   # the packet, rendered once
             result.findings = check_context(ctx)
             if fmt == "json":                 # only JSON shows the report
                 result.readability = readability_report(ctx)
@@ -239,28 +267,34 @@ def rules() -> None:
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
               help="Effective date, unless a roster row or profile gives one.")
 @_templates_option
+@_template_seconds_option
 @_a4_option
 @_sources_option
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")
-def build(practice, out, roster, formats, combined, jobs, date, template_dirs, a4, sources, force, fail_fast,
-          quiet) -> None:
+@click.option("--wait", "wait", type=click.FloatRange(0, 86400), default=0, metavar="SECONDS",
+              help="If another consentgen is building into OUT, wait this long for it. Default: stop at once.")
+def build(practice, out, roster, formats, combined, jobs, date, template_dirs, template_seconds, a4, sources, force,
+          fail_fast, quiet, wait) -> None:
     """Build every clinician's packet (or every roster client's) into one folder."""
     from .build import BuildOptions, build as run_build, default_jobs
     from .packet import Settings
 
     settings = Settings(formats=tuple(dict.fromkeys(formats)) or FORMATS, combined=combined,
-                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs), sources=sources)
+                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs), sources=sources,
+                        template_seconds=template_seconds)
     options = BuildOptions(settings=settings, jobs=jobs or default_jobs(), force=force,
-                           fail_fast=fail_fast, effective=date)
+                           fail_fast=fail_fast, effective=date, wait=wait)
     with user_errors():
         with _progress(quiet) as progress:
             report = run_build(practice, out, options, roster=roster, progress=progress)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for failure in report.failures:
         click.echo(f"failed: {failure}", err=True)
     click.echo(_summary(report))
-    sys.exit(1 if report.failed else 0)
+    sys.exit(2 if report.stopped and not report.built else 1 if report.failed else 0)
 
 
 class _Lines:
@@ -314,15 +348,22 @@ def _summary(report) -> str:
         unchanged = len(report.skipped)
         return (f"nothing to do: {'all ' if unchanged > 1 else ''}{_count(unchanged, 'packet')} unchanged "
                 f"({report.seconds:.1f} s)")
+    stopped = f", stopped before {report.not_started} more" if report.stopped and report.not_started else ""
     return (f"built {_count(len(report.built), 'packet')} ({_count(report.files_written, 'file')}), "
-            f"skipped {len(report.skipped)} unchanged, failed {len(report.failures)}, "
+            f"skipped {len(report.skipped)} unchanged, failed {len(report.failures)}{stopped}, "
             f"in {report.seconds:.1f} s")
 
 
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 def verify(out: Path) -> None:
-    """Re-hash a build's files against its manifest.json; report changed or missing ones."""
+    """Re-hash a build's files against its manifest.json; report changed or missing ones.
+
+    Also names manifest entries it could not trust (ignored), packets a
+    stopped build replaced after the manifest was written (rebuilt) or was
+    replacing when it stopped (interrupted), and files no entry lists
+    (untracked, which alone do not fail the check).
+    """
     from .manifest import verify as run_verify
 
     with user_errors():
@@ -331,11 +372,26 @@ def verify(out: Path) -> None:
         click.echo(f"changed: {path}", err=True)
     for path in result.missing:
         click.echo(f"missing: {path}", err=True)
+    for line in result.ignored:
+        click.echo(f"ignored: {line}", err=True)
+    for key in result.rebuilt:
+        click.echo(f"rebuilt: {key}: by a build that stopped before writing the manifest; "
+                   "'consentgen build' records it", err=True)
+    for key in result.interrupted:
+        click.echo(f"interrupted: {key}: a build stopped while replacing its files; "
+                   "'consentgen build' puts the earlier ones back", err=True)
+    for path in result.untracked:
+        click.echo(f"untracked: {path}", err=True)
     bad = len(result.changed) + len(result.missing)
     match = "matches" if result.ok == 1 else "match"
     not_ok = f", {bad} {'does' if bad == 1 else 'do'} not" if bad else ""
-    click.echo(f"{_count(result.ok, 'file')} {match} the manifest{not_ok}")
-    sys.exit(1 if bad else 0)
+    entries = "1 entry" if len(result.ignored) == 1 else f"{len(result.ignored)} entries"
+    others = [f"{n} {t}" for v, n, t in (
+        (result.ignored, entries, "ignored"), (result.rebuilt, _count(len(result.rebuilt), "packet"), "not yet in the manifest"),
+        (result.interrupted, _count(len(result.interrupted), "packet"), "interrupted"),
+        (result.untracked, _count(len(result.untracked), "file"), "untracked")) if v]
+    click.echo(f"{_count(result.ok, 'file')} {match} the manifest{not_ok}" + "".join(f", {o}" for o in others))
+    sys.exit(0 if result.passed else 1)
 
 
 @main.command()

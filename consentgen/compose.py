@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .backends import Meta, get_backend
+from .backends import Meta, check_fonts, get_backend
 from .context import KEY_POINTS, SIGNATURES, PacketView, make_context
 from .document import Document, Heading, parse, refs_in, resolve_refs
 from .errors import ConsentgenError
@@ -224,6 +224,7 @@ def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document],
     out: dict[tuple[str, str], bytes] = {}
     meta = lambda doc: meta_for(loaded, doc, job)   # noqa: E731 - one line, used twice
     if "pdf" in formats:
+        check_fonts(loaded, job, docs)      # text no font can draw: the error names its field
         for name, data in pdf_parts(docs, meta).items():
             out[(name, "pdf")] = data
     in_words = resolved(docs)

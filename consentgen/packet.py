@@ -45,6 +45,7 @@ class Settings:
     page_size: str = "letter"
     template_dirs: tuple[Path, ...] = ()
     sources: bool = False                # the practice's appendix of sources, beside the packet
+    template_seconds: float = 10.0       # each document's time to render its templates (--template-seconds)
 
 
 def pdf_pages(data: bytes) -> int:
@@ -63,7 +64,8 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
     """
     job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
-              template_dirs=settings.template_dirs, page_size=settings.page_size, sources=settings.sources)
+              template_dirs=settings.template_dirs, page_size=settings.page_size, sources=settings.sources,
+              template_seconds=settings.template_seconds)
     docs = compose(packet.loaded, job)
     formats = settings.formats if not settings.combined or "pdf" in settings.formats else (*settings.formats, "pdf")
     rendered = render_documents(packet.loaded, job, docs, formats)

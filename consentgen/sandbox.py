@@ -20,8 +20,6 @@ names template:line. No message quotes a value: only sizes and limits.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import math
 import re
@@ -91,19 +89,6 @@ class _State(threading.local):
 
 
 _state = _State()
-_default_seconds: contextvars.ContextVar[float] = contextvars.ContextVar("template_seconds",
-                                                                         default=DEFAULT_SECONDS)
-
-
-@contextlib.contextmanager
-def default_budget(seconds: float) -> Iterator[None]:
-    """Within this block, documents whose job names no budget get ``seconds``."""
-    token = _default_seconds.set(seconds)
-    try:
-        yield
-    finally:
-        _default_seconds.reset(token)
-
 
 def tick() -> None:
     """Stop the render if its time is up (cheap: called on every hook)."""
@@ -132,7 +117,7 @@ class Budget:
     """
 
     def __init__(self, seconds: float | None = None):
-        self.run = _Run(_default_seconds.get() if seconds is None else seconds)
+        self.run = _Run(DEFAULT_SECONDS if seconds is None else seconds)
         self.outer: _Run | None = None
         self.armed: tuple | None = None
 

@@ -122,7 +122,8 @@ def test_bad_roster_rows_fail_alone_with_their_line(cli, practice, tmp_path):
     assert [line for line in result.stderr.splitlines() if line.startswith("failed:")] == [
         f"failed: {roster}:3: client_id: missing; row skipped",
         f"failed: {roster}:4: client_id: 'c-1' is used twice (first on line 2); row skipped",
-        f"failed: {roster}:5: clinician: no clinician 'nobody' in this practice; row skipped",
+        f"failed: {roster}:5: clinician: no clinician with that id in this practice "
+        "(known: ana-nunez, samuel-okafor, wren-kowalski); row skipped",
         f"failed: {roster}:6: client_id: use letters, digits, '-' and '_' only (up to 64); row skipped",
     ]
     assert "[2/2] built" in result.stderr
@@ -157,7 +158,9 @@ def test_usage_errors_exit_2(cli, practice, tmp_path):
     roster = tmp_path / "r.csv"
     roster.write_text("id,clinician\nc-1,ana-nunez\n")
     result = cli("build", practice, "-o", tmp_path / "dist", "--roster", roster)
-    assert result.exit_code == 2 and f"{roster}:1: unknown column 'id'" in result.stderr
+    assert result.exit_code == 2 and (f"{roster}:1: the first line must be the header (client_id, clinician, "
+                                      "client_name, date, language, second_signer): column 1 is not one of them"
+                                      ) in result.stderr
 
 
 def test_incremental_rebuilds_only_what_changed(cli, practice, tmp_path):

@@ -103,7 +103,7 @@ def test_python_dash_m_and_help():
 BAD_INPUTS = {
     "unknown key": (MINIMAL + "polices: {}\n", ":8: polices: unknown key 'polices'; did you mean 'policies'?"),
     "wrong type": (MINIMAL + "policies:\n  termination: {notice_sessions: two}\n",
-                   ":9: policies.termination.notice_sessions: expected a whole number (got 'two')"),
+                   ":9: policies.termination.notice_sessions: expected a whole number"),
     "missing field": ("schema: 1\npractice: {phone: '1'}\nclinician: {name: X}\n", ":2: practice.name: required key is missing"),
     "malformed YAML": ("schema: 1\npractice: [\n", ":3: invalid YAML:"),
     "alias bomb": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

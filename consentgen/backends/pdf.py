@@ -22,7 +22,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate, Flowable, Frame, KeepTogether, ListFlowable, ListItem as RLListItem,
-    PageBreak as RLPageBreak, PageTemplate, Paragraph as RLParagraph, Table as RLTable,
+    PageBreak as RLPageBreak, PageTemplate, Paragraph as RLParagraph,
 )
 from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
 

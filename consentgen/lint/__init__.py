@@ -21,8 +21,10 @@ RULE_MODULES = (rules_contact, rules_relationship, rules_packet, rules_consisten
 __all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_context", "check_profile", "context_for", "rule"]
 
 
-def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = ()) -> Context:
-    docs = resolved(compose(loaded, Job(template_dirs=template_dirs)))   # the packet, as one document
+def context_for(loaded: LoadedProfile, template_dirs: tuple[Path, ...] = (),
+                template_seconds: float | None = None) -> Context:
+    job = Job(template_dirs=template_dirs, template_seconds=template_seconds)
+    docs = resolved(compose(loaded, job))   # the packet, as one document
     return Context(loaded, docs, resolve(loaded.profile))
 
 
