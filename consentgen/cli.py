@@ -29,6 +29,24 @@ def user_errors():
         sys.exit(exc.exit_code)
 
 
+def _client_name(ctx, param, value: str | None) -> str | None:
+    """The name as the roster's name column takes it: breaks to spaces, no control characters, 120 at most.
+
+    The message says which character and where, never the name itself.
+    """
+    if value is None:
+        return None
+    from .model_base import clean_text
+
+    try:
+        name = clean_text(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if not name or len(name) > 120:
+        raise click.BadParameter("give a name of 1 to 120 characters")
+    return name
+
+
 def _date(ctx, param, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -90,7 +108,8 @@ def main() -> None:
               help="A document to render (repeatable), or 'all'. Default: the profile's packet.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format (repeatable). Default: pdf.")
-@click.option("--client-name", metavar="TEXT", help="Print this client's name in the documents.")
+@click.option("--client-name", metavar="TEXT", callback=_client_name,
+              help="Print this client's name in the documents.")
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
               help="Effective date. Default: the profile's effective_date, else today.")
 @_templates_option

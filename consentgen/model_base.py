@@ -42,9 +42,11 @@ _PARAGRAPH_BREAKS = (("\r\n", "\n"), ("\r", "\n"), ("\x0b", "\n"), ("\u2028", "\
 # Trimmed from both ends. Not str.strip(): it would also drop U+0085 and U+001C..U+001F, which
 # are refused instead (a trailing U+0085 is most often an ellipsis that was mis-decoded).
 _SPACES = " \n\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
-# What is left that no document can hold: control characters, lone surrogates, private-use
-# characters, noncharacters and U+FFFD (the mark of text already damaged).
-_BAD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\ufffd-\uffff"
+# What is left that no document can hold: control characters, bidi embeddings, overrides and
+# isolates (which can disguise text), lone surrogates, private-use characters, noncharacters and
+# U+FFFD (the mark of text already damaged).
+_BAD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                  "\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\ufffd-\uffff"
                   "\U000f0000-\U0010ffff]|" + "|".join(f"[{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}]"
                                                      for plane in range(0x10000, 0xF0000, 0x10000)))
 # Windows-1252 characters that text mis-decoded as Latin-1 turns into C1 controls.
@@ -80,6 +82,9 @@ def describe_character(ch: str, at: int | None = None) -> str:
     if category == "Co":
         return (f"contains {name}, a private-use character no standard font shows (often a symbol-font bullet "
                 "from Word): retype it as an ordinary character")
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return (f"contains {name}, an invisible control that changes the order text is shown in (it can make "
+                "a name or number read differently from what it is): delete it; right-to-left text needs none")
     if code == 0xFFFD:
         return (f"contains {name}, the replacement character: the text was damaged when it was copied or "
                 "converted; retype the character it stands for")

@@ -36,7 +36,7 @@ class Practice(Model):
         None, pattern=r"^[A-Z]{2}(-[A-Z]{2})?$", description="Where the practice is licensed, e.g. `US-CO`."
     )
     branding: Branding = Field(default_factory=Branding, description="Logo and accent colour.")
-    self_pay: bool = Field(False, description="Whether you see self-pay or uninsured clients (adds the Good Faith Estimate notice).")
+    self_pay: bool = Field(False, description="No longer used, still accepted: every US fees handout now tells clients of their right to a Good Faith Estimate.")
     hipaa_covered: bool = Field(False, description="Whether the practice is a HIPAA covered entity (adds the privacy notice acknowledgement).")
     npp_version: dt.date | None = Field(None, description="The date of your Notice of Privacy Practices (required when HIPAA-covered).")
     complaint_notice: Text | None = Field(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .errors import ConsentgenError, Where, display_path
 from .model_base import clean_text
+from .output import RESERVED
 
 REQUIRED = ("client_id", "clinician")
 OPTIONAL = ("client_name", "date", "language", "second_signer")
@@ -69,12 +70,13 @@ def read_roster(path: Path, clinicians: set[str]) -> tuple[list[Client], list[st
             except ValueError as exc:
                 problems.append(f"{shown}:{line}: {exc}")
                 continue
-            if client.client_id in first_line:
+            folder = client.client_id.casefold()       # C-1 and c-1 are one folder on macOS and Windows
+            if folder in first_line:
                 # A valid id may be shown: it names the packet's folder and progress line anyway.
                 problems.append(f"{shown}:{line}: client_id: '{client.client_id}' is used twice "
-                                f"(first on line {first_line[client.client_id]}); row skipped")
+                                f"(first on line {first_line[folder]}); row skipped")
                 continue
-            first_line[client.client_id] = line
+            first_line[folder] = line
             clients.append(client)
     except csv.Error as exc:
         raise RosterError(_csv_problem(exc), Where(shown, lines.start)) from None
@@ -185,6 +187,9 @@ def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: se
         raise ValueError("client_id: missing; row skipped")
     if not _CLIENT_ID.match(client_id):
         raise ValueError("client_id: use letters, digits, '-' and '_' only (up to 64); row skipped")
+    if client_id.casefold() in RESERVED:
+        raise ValueError(f"client_id: '{client_id}' is a name Windows keeps for a device, so no folder can have "
+                         "it; use another; row skipped")
     clinician = get("clinician")
     if clinician not in clinicians:
         raise ValueError(f"clinician: no clinician with that id in this practice{_known(clinician, clinicians)}"

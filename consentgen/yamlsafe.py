@@ -30,6 +30,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# A number as people write one. YAML 1.1 also reads 0123 as octal (83), 1:30 as base 60 (90),
+# 0x1F and 1_000 as numbers: in a license number or office hours that is silent damage, so
+# such a value stays the text it was (a field that wants a number then says so).
+_DECIMAL = re.compile(r"[-+]?(\d+|\d*\.\d+)([eE][-+]?\d+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 # Characters YAML refuses to read, and U+0085, which it would quietly read as a line break
 # (in text mis-decoded from Windows it was an ellipsis).
 _RAW_REFUSED = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -76,10 +80,17 @@ class _Reader:
         if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER:
             raise self.fail(f"a number of more than {MAX_NUMBER} characters; if it is text, put it in quotes",
                             node, path)
+        if node.tag in _NUMBER_TAGS and self.implicit(node) and (
+                not _DECIMAL.fullmatch(node.value) or re.fullmatch(r"[-+]?0\d+", node.value)):
+            return node.value          # 0123, 1:30, 0x1F, 1_000 stay as typed
         try:
             return self.constructor.construct_object(node, deep=True)
         except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise ValueError, OverflowError, ...
             raise self.fail(_construct_problem(node, exc), node, path) from None
+
+    def implicit(self, node: yaml.ScalarNode) -> bool:
+        """Whether YAML gave the value its type from how it looks (not from a tag like !!int)."""
+        return not node.style and self.constructor.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         out: dict[str, Any] = {}

@@ -353,8 +353,8 @@ def test_a_quote_never_closed_is_reported_where_it_opens(cli, tmp_path):
 
 
 def test_a_long_number_given_for_short_text_is_measured_not_crashed_on(cli, tmp_path):
-    path = profile(tmp_path, MINIMAL.replace('"555-0100"', "0x" + "f" * 40))     # 49 digits once converted
-    one_line(render(cli, path, tmp_path), f"error: {path}:4: practice.phone: too long: 49 characters (at most 40)")
+    path = profile(tmp_path, MINIMAL.replace('"555-0100"', "0x" + "f" * 40))     # kept as typed, not converted
+    one_line(render(cli, path, tmp_path), f"error: {path}:4: practice.phone: too long: 42 characters (at most 40)")
 
 
 def test_a_path_whose_folder_name_is_too_long_is_one_line(cli, tmp_path):
@@ -370,3 +370,53 @@ def test_a_value_pyyaml_cannot_build_is_not_quoted(cli, tmp_path, value, words):
     path = profile(tmp_path, MINIMAL + f"effective_date: {value}\n")
     msg = one_line(render(cli, path, tmp_path), f"error: {path}:{END_LINE}: effective_date: {words}")
     assert "Harriet" not in msg
+
+
+# ---- YAML 1.1's number forms: no silent change to what the therapist typed -------------------
+
+def test_a_leading_zero_or_a_colon_keeps_the_text_as_typed(tmp_path):
+    from consentgen.profiles import load_profile
+
+    # YAML 1.1 reads 0123 as octal (83) and 9:30 as base 60 (570): a license number or a
+    # phone extension would print changed, with no error at all.
+    for typed in ("0123", "12:34"):
+        path = profile(tmp_path, MINIMAL + f"  license: {{type: LPC, number: {typed}, state: CO}}\n")
+        assert load_profile(path).profile.clinician.license.number == typed
+
+
+def test_a_base_60_or_hex_number_for_a_count_is_refused_not_converted(cli, tmp_path):
+    for value in ("1:30", "0x10"):
+        path = profile(tmp_path, MINIMAL + f"policies:\n  termination: {{notice_sessions: {value}}}\n")
+        line = check_line(cli, path, f"{path}:9: policies.termination.notice_sessions: expected a whole number")
+        assert value not in line
+
+
+def test_a_direction_override_in_a_profile_value_is_refused(cli, tmp_path):
+    # U+202E shows "Robin Test" reversed after it: a name or a phone number could read as another.
+    path = profile(tmp_path, MINIMAL.replace("name: Robin Test", 'name: "Robin \\u202eTest"'))
+    line = check_line(cli, path, f"{path}:{NAME_LINE}: clinician.name: contains U+202E (character 7), an invisible "
+                                 "control that changes the order text is shown in")
+    assert "Robin" not in line
+
+
+@pytest.mark.parametrize("name", ["Harriet \u202eQuillfeather", "Harriet \udcffQuillfeather", "\x00"])
+def test_client_name_option_goes_through_the_same_gate_and_is_never_echoed(cli, tmp_path, name):
+    path = profile(tmp_path, MINIMAL)
+    result = cli("render", path, "--doc", "contact", "--client-name", name, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Invalid value for '--client-name': contains U+" in result.stderr
+    assert "Harriet" not in result.output and "Quillfeather" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_client_ids_that_no_folder_can_hold_or_that_clash_by_case_are_refused(tmp_path):
+    from consentgen.roster import read_roster
+
+    path = roster(tmp_path, "client_id,clinician,client_name\n"
+                            f"con,ana-nunez,{CLIENT}\nC-7,ana-nunez,{CLIENT}\nc-7,ana-nunez,{CLIENT}\n")
+    clients, problems = read_roster(path, {"ana-nunez"})
+    assert [c.client_id for c in clients] == ["C-7"]
+    assert problems == [
+        f"{path}:2: client_id: 'con' is a name Windows keeps for a device, so no folder can have it; use another; "
+        "row skipped",
+        f"{path}:4: client_id: 'c-7' is used twice (first on line 3); row skipped"]
