@@ -210,10 +210,14 @@ def logo_path(loaded: LoadedProfile) -> Path | None:
         return None
     where = loaded.positions.get(("practice", "branding", "logo"))
     base = Path(where.file).parent if where else loaded.source.parent
-    path = (base / logo).resolve()
-    if not path.is_file():
-        line = f":{where.line}" if where and where.line else ""
-        file = where.file if where else str(loaded.source)
+    line = f":{where.line}" if where and where.line else ""
+    file = where.file if where else str(loaded.source)
+    try:
+        path = (base / logo).resolve()
+        found = path.is_file()
+    except OSError as exc:               # a folder on the way that may not be read, a name too long
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: cannot read '{logo}': {exc.strerror}") from None
+    if not found:
         raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file '{logo}'")
     return path
 

@@ -420,3 +420,20 @@ def test_client_ids_that_no_folder_can_hold_or_that_clash_by_case_are_refused(tm
         f"{path}:2: client_id: 'con' is a name Windows keeps for a device, so no folder can have it; use another; "
         "row skipped",
         f"{path}:4: client_id: 'c-7' is used twice (first on line 3); row skipped"]
+
+
+def test_a_logo_in_a_folder_that_may_not_be_read_is_one_line(cli, tmp_path, monkeypatch):
+    import errno
+    import pathlib
+
+    real = pathlib.Path.is_file
+
+    def is_file(self):          # as root, chmod cannot make a folder unreadable: the kernel's refusal, simulated
+        if "locked" in self.parts:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(pathlib.Path, "is_file", is_file)
+    path = profile(tmp_path, MINIMAL.replace("  phone:", "  branding: {logo: locked/logo.png}\n  phone:", 1))
+    one_line(render(cli, path, tmp_path, "pdf"),
+             f"error: {path}:4: practice.branding.logo: cannot read 'locked/logo.png': Permission denied")
