@@ -649,6 +649,14 @@ def base_texts(base: tuple[str, str]) -> dict[str, str]:
             "clinician": (PROFILES / folder / "clinicians" / clinician).read_text(encoding="utf-8")}
 
 
+def edited(base: tuple[str, str], file: str, old: str, new: str) -> tuple[tuple[str, str], Mutated]:
+    """An example profile with one edit to one file's text: a case written out, for ``@example``."""
+    original = base_texts(base)[file]
+    assert old in original, old
+    return base, Mutated(file, [f"{old!r} -> {new!r}"], original,
+                         original.replace(old, new, 1).encode("utf-8", "surrogatepass"))
+
+
 @st.composite
 def profile_case(draw, bases=BASES) -> tuple[tuple[str, str], Mutated]:
     """An example profile, and one of its two files mutated."""
@@ -742,8 +750,10 @@ def lines_of(text: str) -> list[str]:
 
 def names_a_place(line: str, place: str | None) -> bool:
     """Whether an error line names where the problem is: a file under ``place`` (the case's folder:
-    its profiles, roster, output) or a template (``x.md:line``)."""
-    return place is None or place in line or re.search(r"\.md(:\d+)?: ", line) is not None
+    its profiles, roster, output), a template (``x.md:line``), or a client's name by client id (or
+    ``--client-name``), which is all a message may say of it."""
+    return (place is None or place in line or re.search(r"\.md(:\d+)?: ", line) is not None
+            or re.match(r"^(error: |failed: )?(client [\w-]+|--client-name)\b", line) is not None)
 
 
 def expect_one_line_refusal(result, case: Any, prefix: str = "error: ", place: str | None = None) -> bool:

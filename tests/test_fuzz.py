@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from . import fuzzing as fz
@@ -36,8 +36,25 @@ def render_args(ws: fz.Workspace, doc: str | None, *extra) -> list:
             *extra, "-o", ws.out]
 
 
+ANA = ("example-practice", "ana-nunez.yaml")
+
+
+def ana(file: str, old: str, new: str):
+    return fz.edited(ANA, file, old, new)
+
+
 @share(0.63)
 @given(case=fz.profile_case(), doc=DOC_OR_PACKET)
+# Cases fuzzing found once (issue 10's F1-F3, and later runs), tried first on every run.
+@example(case=ana("practice", "effective_date: 2026-01-05", "effective_date: 2026-02-30"), doc="contact")
+@example(case=ana("practice", "retention_years: 7", "retention_years: " + "9" * 4301), doc="contact")
+@example(case=ana("clinician", "name: Ana Núñez", 'name: "Ana\\vNúñez"'), doc="contact")
+@example(case=ana("practice", "logo: logo.png", 'logo: "logo.png\\0"'), doc="contact")
+@example(case=ana("clinician", "gifts: small", "gifts: !!bool maybe"), doc="relationship")
+@example(case=ana("clinician", "level: minimal\n", 'level: minimal\n    "\\e[2J": 1\n'), doc="self-disclosure")
+@example(case=ana("practice", "retention_years: 7", "retention_years: |\n      two\n      lines"), doc="contact")
+@example(case=ana("practice", "our-relationship, fees", "no-such-document, fees"), doc=None)
+@example(case=ana("practice", "cost: {fee: 0}}", "cost: {per_minutes: 15}}"), doc="contact")
 def test_a_mutated_profile_renders_or_is_refused_in_one_line(case, doc):
     base, mutated = case
     with fz.Workspace(base, mutated) as ws:
@@ -61,9 +78,6 @@ PRINTED = (
     ("clinician", ("policies", "therapy", "approach"), "informed-consent"),
     ("clinician", ("policies", "self_disclosure", "note"), "self-disclosure"),
 )
-ANA = ("example-practice", "ana-nunez.yaml")
-
-
 def with_value(file: str, path: tuple, value: str) -> fz.Mutated:
     """The example practice with one value set (written as a YAML double-quoted string)."""
     original = fz.base_texts(ANA)[file]
