@@ -19,7 +19,7 @@ from typing import Callable
 from .backends import Meta, check_fonts, get_backend
 from .context import KEY_POINTS, SIGNATURES, PacketView, make_context
 from .document import Document, Heading, parse, refs_in, resolve_refs
-from .errors import ConsentgenError
+from .errors import ConsentgenError, ProfileError, display_path
 from .models import Profile
 from .profiles import LoadedProfile
 from .templating import list_documents, long_date, render_markdown
@@ -65,7 +65,18 @@ def documents_for(loaded: LoadedProfile, job: Job) -> tuple[str, ...]:
     if job.docs:
         return job.docs
     middle = [d for d in (loaded.profile.packet or DEFAULT_DOCS) if d not in (KEY_POINTS, SIGNATURES)]
+    _known_documents(loaded, job, middle)
     return (KEY_POINTS, *dict.fromkeys(middle), SIGNATURES)
+
+
+def _known_documents(loaded: LoadedProfile, job: Job, names: list[str]) -> None:
+    """A packet that names a document no template folder has is the profile's error, at its line."""
+    known = {t.name for t in list_documents(job.template_dirs, loaded.profile.language)}
+    for i, name in enumerate(loaded.profile.packet or ()):
+        if name not in known and name not in (KEY_POINTS, SIGNATURES):
+            where = loaded.positions.get(("packet", i)) or loaded.positions.get(("packet",))
+            place = f"{where}: " if where else f"{display_path(loaded.source)}: "
+            raise ProfileError(f"{place}packet[{i}]: no document named '{name}' (see 'consentgen templates')")
 
 
 def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketView | None = None) -> Document:

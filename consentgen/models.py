@@ -10,6 +10,7 @@ can remove it from a handout.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -97,7 +98,7 @@ MessageChannel = Literal["phone", "text", "email", "portal"]
 
 
 class ChannelCost(Model):
-    fee: Money = Field(0, description="What contact on this channel costs; `0` means no charge.")
+    fee: Money = Field(Decimal(0), description="What contact on this channel costs; `0` means no charge.")
     per_minutes: int | None = Field(
         None, ge=1, le=240, description="Charge per block of this many minutes, e.g. `15`; empty: per call or message.")
     free_minutes: int = Field(0, ge=0, le=240, description="Minutes that are free before any charge, e.g. `10`.")

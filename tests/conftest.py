@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from . import hypothesis_profiles  # noqa: F401  (registers --hypothesis-profile=long before pytest reads it)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "profiles" / "example-practice"
 CLINICIANS = sorted((EXAMPLE / "clinicians").glob("*.yaml"))
@@ -21,6 +23,12 @@ clinician:
   name: Robin Test
   credentials: LPC
 """
+
+
+@pytest.fixture(autouse=True)
+def _state_key_outside_home(tmp_path_factory, monkeypatch):
+    """Builds keep their state key in the user's config folder; tests keep theirs in a temporary one."""
+    monkeypatch.setenv("CONSENTGEN_STATE_KEY_FILE", str(tmp_path_factory.getbasetemp() / "config" / "consentgen-key"))
 
 
 @pytest.fixture

@@ -78,6 +78,21 @@ def test_unknown_document_and_bad_date(cli):
     assert result.exit_code == 2 and "is not a date like 2026-01-05" in result.stderr
 
 
+def test_a_packet_naming_an_unknown_document_is_refused_at_the_profiles_line(cli, write, tmp_path):
+    bad = write("p.yaml", MINIMAL + "packet: [contact, no-such-document]\n")
+    out = tmp_path / "out"
+    assert_one_line_error(cli("render", bad, "-o", out),
+                          f"error: {bad}:8: packet[1]: no document named 'no-such-document'")
+    assert not out.exists()
+
+
+def test_a_channel_cost_without_a_fee_means_no_charge_and_warns_nothing(cli, write, tmp_path):
+    prof = write("p.yaml", MINIMAL + "policies:\n  contact:\n    channels:\n      phone: {use: scheduling, "
+                 "reply_within: 1 business day, cost: {per_minutes: 15}}\n")
+    result = cli("render", prof, "--doc", "contact", "-o", tmp_path / "out")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
 def test_check_reports_ok_or_every_error(cli, write):
     assert cli("check", ANA).stdout.splitlines() == [f"{ANA}: ok", "0 errors, 0 warnings in 1 profile"]
     bad = write("p.yaml", MINIMAL + "polices: {}\npractice2: 1\n")

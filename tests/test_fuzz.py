@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
