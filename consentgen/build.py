@@ -308,7 +308,7 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
         keys = [clinician if row is None else f"{clinician}/{row.client_id}" for row in rows]
         try:
             loaded = load_profile(clinicians[clinician])
-            docs = documents_for(loaded, Job())
+            docs = documents_for(loaded, Job(template_dirs=options.settings.template_dirs))
         except ProfileError as exc:
             yield keys, list(exc.errors)
             continue

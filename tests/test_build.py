@@ -198,6 +198,22 @@ def test_editing_a_shared_template_rebuilds_everyone_using_it(cli, practice, tmp
     assert "Version two." in pdf_text(out / "ana-nunez" / "breaks.pdf")
 
 
+def test_a_packet_may_name_a_document_from_the_practices_own_templates(cli, practice, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "parking.md").write_text("# Parking\n\nPark behind the building.\n")
+    layer = practice / "practice.yaml"
+    layer.write_text(layer.read_text().replace(BOUNDARY_PACKET, "packet: [contact, parking]"))
+    for clinician in (practice / "clinicians").glob("*.yaml"):
+        clinician.write_text(clinician.read_text().replace(BOUNDARY_PACKET + "\n", ""))
+    out = tmp_path / "dist"
+    result = cli("build", practice, "-o", out, "--format", "pdf", "-q", "--templates", mine)
+    assert result.exit_code == 0, result.output
+    assert "Park behind the building." in pdf_text(out / "ana-nunez" / "parking.pdf")
+    refused = cli("build", practice, "-o", tmp_path / "plain", "--format", "pdf", "-q")
+    assert refused.exit_code == 1 and "packet[1]: no document named 'parking'" in refused.output
+
+
 def test_verify_catches_a_changed_byte_and_a_missing_file(cli, practice, tmp_path):
     out = tmp_path / "dist"
     cli("build", practice, "-o", out, "--format", "docx", "-q")
