@@ -42,6 +42,9 @@ KeyPath = tuple[Any, ...]
 Positions = dict[KeyPath, Where]
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
 class _Reader:
     def __init__(self, file: str):
         self.file = file
@@ -83,6 +86,8 @@ class _Reader:
         if node.tag in _NUMBER_TAGS and self.implicit(node) and (
                 not _DECIMAL.fullmatch(node.value) or re.fullmatch(r"[-+]?0\d+", node.value)):
             return node.value          # 0123, 1:30, 0x1F, 1_000 stay as typed
+        if node.tag == _BOOL_TAG and self.implicit(node) and node.value.lower() not in ("true", "false"):
+            return node.value          # yes, no, on, off stay as typed: a yes/no key reads them, text keeps them
         try:
             return self.constructor.construct_object(node, deep=True)
         except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise ValueError, OverflowError, ...

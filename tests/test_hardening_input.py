@@ -384,6 +384,17 @@ def test_a_leading_zero_or_a_colon_keeps_the_text_as_typed(tmp_path):
         assert load_profile(path).profile.clinician.license.number == typed
 
 
+def test_yes_no_on_off_stay_text_where_text_is_wanted_and_answer_a_yes_no_key(tmp_path):
+    from consentgen.profiles import load_profile
+
+    # YAML 1.1 reads ON (Ontario), NO (Norway) and Yes as true or false: text would print as "True".
+    path = profile(tmp_path, MINIMAL + "  training: ON\npolicies:\n  contact:\n    channels:\n"
+                   "      portal: {use: scheduling, reply_within: 1 day, private: yes}\n")
+    loaded = load_profile(path).profile
+    assert loaded.clinician.training == "ON"
+    assert loaded.policies.contact.channels.portal.private is True
+
+
 def test_a_base_60_or_hex_number_for_a_count_is_refused_not_converted(cli, tmp_path):
     for value in ("1:30", "0x10"):
         path = profile(tmp_path, MINIMAL + f"policies:\n  termination: {{notice_sessions: {value}}}\n")
