@@ -12,6 +12,7 @@ after the documents it points to, and again only if a page it cites moved.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -230,7 +231,40 @@ def logo_path(loaded: LoadedProfile) -> Path | None:
         raise ConsentgenError(f"{file}{line}: practice.branding.logo: cannot read '{logo}': {exc.strerror}") from None
     if not found:
         raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file '{logo}'")
+    problem = _image_problem(path)
+    if problem:
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: '{logo}' {problem}")
     return path
+
+
+LOGO_FORMATS = ("PNG", "JPEG")     # what both the PDF and the DOCX backends draw
+LOGO_MAX_PIXELS = 25_000_000       # a logo is a few hundred pixels wide; more is a mistake or a bomb
+
+
+def _image_problem(path: Path) -> str | None:
+    """Why the file at ``path`` cannot be the logo, or None."""
+    stat = path.stat()
+    return _decoded_problem(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _decoded_problem(path: Path, mtime_ns: int, size: int) -> str | None:
+    """Decode the image once per version of the file: a truncated one fails here, not while drawing."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            kind, (w, h) = image.format, image.size
+            if kind not in LOGO_FORMATS:
+                return f"is a {kind} image; use a PNG or JPEG"
+            if w * h > LOGO_MAX_PIXELS:
+                return f"is {w} x {h} pixels; a logo of at most {LOGO_MAX_PIXELS // 1_000_000} million pixels will do"
+            image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError):
+        return "is not a PNG or JPEG image"
+    except OSError:
+        return "is damaged or cut short; export it again as PNG or JPEG"
+    return None
 
 
 def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document],

@@ -448,3 +448,19 @@ def test_a_logo_in_a_folder_that_may_not_be_read_is_one_line(cli, tmp_path, monk
     path = profile(tmp_path, MINIMAL.replace("  phone:", "  branding: {logo: locked/logo.png}\n  phone:", 1))
     one_line(render(cli, path, tmp_path, "pdf"),
              f"error: {path}:4: practice.branding.logo: cannot read 'locked/logo.png': Permission denied")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_a_logo_that_is_no_usable_image_is_one_line_at_its_key(cli, tmp_path, fmt):
+    from PIL import Image
+
+    good = (EXAMPLE / "logo.png").read_bytes()
+    gif = tmp_path / "gif"
+    Image.new("RGB", (40, 20)).save(gif, format="GIF")
+    cases = {b"Our logo is on the shared drive\n": "is not a PNG or JPEG image",
+             good[:100]: "is damaged or cut short",
+             gif.read_bytes(): "is a GIF image; use a PNG or JPEG"}
+    path = profile(tmp_path, MINIMAL.replace("  phone:", "  branding: {logo: logo.png}\n  phone:", 1))
+    for data, problem in cases.items():
+        (tmp_path / "logo.png").write_bytes(data)
+        one_line(render(cli, path, tmp_path, fmt), f"error: {path}:4: practice.branding.logo: 'logo.png' {problem}")

@@ -332,7 +332,7 @@ def _header_footer(ctx: _Context, section, meta: Meta, title: str) -> None:
         try:
             inline = part.new_pic_inline(io.BytesIO(Path(meta.logo).read_bytes()), height=Inches(0.3))
         except Exception as exc:             # unreadable or not an image python-docx knows
-            raise BackendError(f"cannot use logo {display_path(meta.logo)}: {exc}") from exc
+            raise BackendError(f"cannot use logo {display_path(meta.logo)} ({type(exc).__name__})") from None
         inline.docPr.set("descr", f"{meta.practice} logo".strip())
         el(el(p, "r"), "drawing").append(inline)
         run(p, "  ")

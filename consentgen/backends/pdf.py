@@ -336,7 +336,7 @@ def _logo(meta: Meta) -> tuple[ImageReader, float] | None:
         image = ImageReader(str(meta.logo))
         iw, ih = image.getSize()
     except Exception as exc:  # reportlab and PIL raise many kinds
-        raise BackendError(f"cannot read logo {display_path(meta.logo)}: {exc}") from None
+        raise BackendError(f"cannot read logo {display_path(meta.logo)} ({type(exc).__name__})") from None
     return image, min(LOGO_HEIGHT * iw / ih, LOGO_MAX_WIDTH)
 
 
