@@ -263,3 +263,23 @@ def test_layout_output_is_byte_identical():
     markdown = signature_page(2, 5, DOCUMENTS) + "\n" + heading_document(2, 20, AFTER_HEADING["list"])
     markdown = markdown.replace("# Layout", "## Layout again", 1).replace("## Layout again", "# Layout", 1)
     assert pdf(markdown) == pdf(markdown)
+
+
+def test_a_long_practice_name_leaves_the_header_room_for_the_title():
+    # 113 characters: allowed by the schema, wider than the header line on a letter page.
+    long_name = "The Riverside Community Counseling, Family Therapy and Wellness Collaborative of the Greater Lakes Region, PLLC"
+    data = render(parse("# Fees\n\nSome text.\n", "layout"),
+                  Meta(title="Fees and Cancellations", author="A. Tester, LPC", practice=long_name, version=VERSION))
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    width = float(page.mediabox.width)
+    header: list[tuple[float, str]] = []
+
+    def visit(chunk, cm, tm, font, size):
+        if chunk.strip() and tm[5] > float(page.mediabox.height) - 60:
+            header.append((tm[4], chunk))
+
+    page.extract_text(visitor_text=visit)
+    line = " ".join(chunk for _, chunk in sorted(header))
+    assert "Fees and Cancellations" in line or "Fees and Cancel…" in line, line
+    assert "…" in line and long_name not in line
+    assert all(0 <= x < width for x, _ in header)

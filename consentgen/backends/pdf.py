@@ -346,9 +346,13 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
     left, right = MARGIN_X, width - MARGIN_X
     logo = _logo(meta)
     text_left = left + (logo[1] + 8 if logo else 0)
-    practice = fonts.prepare(meta.practice)
+    room, gap = right - text_left, 24
+    title = fonts.prepare(meta.title)
+    title_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(title, False))
+    # The practice keeps its whole name when both fit; else it may take a little over half the line.
+    practice = fit(fonts.prepare(meta.practice), SMALL, max(room * 0.55, room - title_w - gap), bold=True)
     practice_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(practice, True))
-    title = fit(fonts.prepare(meta.title), SMALL, right - text_left - practice_w - 24)
+    title = fit(title, SMALL, room - practice_w - gap)
     version = fit(fonts.prepare(meta.version), SMALL, (right - left) / 2)
 
     def paint(canv: Canvas) -> None:
