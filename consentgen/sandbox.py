@@ -450,11 +450,6 @@ class GuardedFilters(dict):
         for name, func in dict(*args, **kwargs).items():
             self[name] = func
 
-    def hooks(self, hooks: dict[str, Callable[..., Any]]) -> None:
-        """The instrumentation's own filters, which check for themselves."""
-        for name, func in hooks.items():
-            super().__setitem__(name, func)
-
     def setdefault(self, name: str, func: Any = None) -> Any:
         if name not in self:
             self[name] = func
@@ -485,10 +480,21 @@ def limited_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100)
 
 
 # -- what the compiled templates call (see _Instrument) ---------------------------------
-# Filters that take the context: called directly (not through ``call``), and never
-# run at compile time, where Jinja folds constant expressions.
+# Each is reached only as ``environment._consentgen_NAME`` in the code Jinja
+# generates from the instrumented tree: no filter or global a template could
+# name (``map('...')`` looks filters up by a name given as text), and no
+# template can reach the environment. ``LimitedEnvironment.call`` runs them
+# directly, with the context, and nothing else does.
 
-@pass_context
+class _Hook:
+    """One of the instrumentation's checks; see ``LimitedEnvironment.call``."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[..., Any]):
+        self.func = func
+
+
 def _loop(context, iterable: Any) -> Iterator[Any]:
     """Every {% for %} iterates through this: the clock is checked on each item."""
     for item in iterable:
@@ -498,7 +504,6 @@ def _loop(context, iterable: Any) -> Iterator[Any]:
         yield item
 
 
-@pass_context
 def _concat(context, parts: list[Any]) -> str:
     """``a ~ b``: refused before the join if the result would be too long."""
     total = 0
@@ -510,14 +515,14 @@ def _concat(context, parts: list[Any]) -> str:
     return markup_join(parts) if context.eval_ctx.autoescape else str_join(parts)
 
 
-@pass_context
 def _written(context, size: int) -> Markup:
     """Count the template text an output writes (it may run once per loop item, or per macro call)."""
     _wrote(size)
     return Markup("")
 
 
-HOOKS = {"sandbox_loop": _loop, "sandbox_concat": _concat, "sandbox_written": _written}
+HOOKS = {"loop": _loop, "concat": _concat, "written": _written}
+_HOOK_PREFIX = "_consentgen_"
 
 
 def counting_finalize(finalize: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
@@ -539,17 +544,19 @@ class _Instrument(NodeTransformer):
     def __init__(self, environment):
         self.environment = environment
 
-    def _hook(self, name: str, arg: nodes.Expr, lineno: int) -> nodes.Filter:
-        return nodes.Filter(arg, name, [], [], None, None, lineno=lineno)
+    def _hook(self, name: str, arg: nodes.Expr, lineno: int) -> nodes.Call:
+        """``environment._consentgen_NAME(arg)``: a call no template source can spell."""
+        return nodes.Call(nodes.EnvironmentAttribute(_HOOK_PREFIX + name, lineno=lineno), [arg], [], None, None,
+                          lineno=lineno)
 
     def visit_For(self, node: nodes.For) -> nodes.For:
         self.generic_visit(node)
-        node.iter = self._hook("sandbox_loop", node.iter, node.lineno)
+        node.iter = self._hook("loop", node.iter, node.lineno)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
         self.generic_visit(node)
-        return self._hook("sandbox_concat", nodes.List(node.nodes, lineno=node.lineno), node.lineno)
+        return self._hook("concat", nodes.List(node.nodes, lineno=node.lineno), node.lineno)
 
     def visit_Output(self, node: nodes.Output) -> nodes.Output:
         self.generic_visit(node)
@@ -563,7 +570,7 @@ class _Instrument(NodeTransformer):
             if isinstance(value, str):
                 size += len(value)
         if size:
-            node.nodes.insert(0, self._hook("sandbox_written", nodes.Const(size, lineno=node.lineno), node.lineno))
+            node.nodes.insert(0, self._hook("written", nodes.Const(size, lineno=node.lineno), node.lineno))
         return node
 
 
@@ -576,7 +583,8 @@ class LimitedEnvironment(SandboxedEnvironment):
         super().__init__(**options)
         self.finalize = counting_finalize(self.finalize)
         self.filters = GuardedFilters(self.filters)
-        self.filters.hooks(HOOKS)
+        for name, func in HOOKS.items():
+            setattr(self, _HOOK_PREFIX + name, _Hook(func))
         self.globals.update(range=limited_range, lipsum=limited_lipsum)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -601,6 +609,8 @@ class LimitedEnvironment(SandboxedEnvironment):
         return check_made(super().call_binop(context, operator, left, right))
 
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        if type(__obj) is _Hook:                                  # only generated code holds one
+            return __obj.func(__context, *args)
         tick()
         owner = getattr(__obj, "__self__", None)
         if owner is not None:

@@ -228,3 +228,22 @@ def test_a_template_error_never_quotes_the_clients_name(cli, write, template, tm
     assert result.exit_code == 2
     one_line(result, f"error: {path}:3: {message}")
     assert "Zelda" not in result.output and "Quiggly" not in result.output
+
+
+# -- the sandbox's own hooks are not the template's to call -------------------------------
+
+HOOK_CALLS = [
+    "{{ (0 - 10**12)|sandbox_written }}",                       # would switch the written cap off
+    "{{ [0 - 10**12]|map('sandbox_written')|list }}",            # the same, by the filter's name as text
+    "{{ [[1, 2]]|map('sandbox_loop')|map('list')|list }}",
+    "{{ ['a', 'b']|sandbox_concat }}",
+]
+
+
+@pytest.mark.parametrize("body", HOOK_CALLS)
+def test_a_template_cannot_call_the_sandboxs_own_hooks(cli, write, template, tmp_path, body):
+    folder, path = template(body)
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    one_line(result, f"error: {path}:3: ")
+    assert not (tmp_path / "out").exists()
