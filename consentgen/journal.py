@@ -31,10 +31,9 @@ from pathlib import Path
 from . import manifest
 from .errors import ConsentgenError, display_path
 from .manifest import STATE_DIR, Record, path_problem
-from .output import append_line
-from .state import TMP, Entry, parse_entry
+from .output import append_line, not_a_file, open_regular
+from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
-NAME = "journal"
 _STAGE = re.compile(r"[0-9a-z-]{1,40}")
 # Errors that no later packet would escape: the build stops rather than fail them one by one.
 STOPPING = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG"}
@@ -190,13 +189,20 @@ def _begin(out: Path, line: dict) -> Begin | None:
 
 
 def pending(out: Path) -> Pending:
-    """Read the journal (without changing anything)."""
+    """Read the journal (without changing anything).
+
+    Raises ConsentgenError when a link, folder or device stands in its place.
+    """
     path = out / STATE_DIR / NAME
     found = Pending()
-    if not path.is_file():
+    if not os.path.lexists(path):
         return found
+    if path.is_symlink() or not path.is_file():
+        raise not_a_file(path)
     try:
-        lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+        fd = open_regular(path, os.O_RDONLY)
+        with open(fd, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:
         found.ignored.append(f"{display_path(path)}: unreadable")
         return found

@@ -6,6 +6,7 @@ shared (it waits for no one, and no build starts while it reads), and
 ``render`` into a build's folder takes it for its few writes. The lock file
 holds the holder's pid, for the message a second consentgen shows; it is
 never deleted (deleting a lock file others may have open breaks the lock).
+A link, folder or device in its place is refused, never followed.
 
 POSIX uses ``fcntl.flock``; Windows ``msvcrt.locking`` on one byte; where
 neither exists there is no lock.
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
-from .output import PRIVATE
+from .output import PRIVATE, not_a_file, open_regular
 
 NAME = "lock"
 _BYTE = 1 << 20          # Windows: the byte locked (past the pid, so others can still read it)
@@ -75,21 +76,21 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
     writable = not shared
     try:
         if shared:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_regular(path, os.O_RDONLY)
         else:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+                fd = open_regular(path, os.O_RDWR | os.O_CREAT, PRIVATE)
             except PermissionError:
-                if not path.is_file():
+                if path.is_symlink() or not path.is_file():
                     raise
-                fd, writable = os.open(path, os.O_RDONLY), False    # a colleague's lock file: lock it all the same
+                fd, writable = open_regular(path, os.O_RDONLY), False    # a colleague's lock file: lock it all the same
     except FileNotFoundError:
         if shared:
             yield
             return
         raise
     except IsADirectoryError:
-        raise ConsentgenError(f"{display_path(path)}: is a folder, not consentgen's lock file; remove it") from None
+        raise not_a_file(path) from None
     except OSError as exc:
         raise ConsentgenError(f"{display_path(path)}: cannot open the output folder's lock "
                               f"({exc.strerror or type(exc).__name__})") from None

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -64,9 +65,41 @@ def write_new(path: Path, data: bytes, mode: int = PUBLIC, sync: bool = True) ->
         raise
 
 
+_NO_LINK = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)    # a FIFO must not block us either
+
+
+def not_a_file(path: Path, then: str = "try again") -> ConsentgenError:
+    """The one line for a link (named as itself, not as its target), folder or device where a file of ours goes."""
+    shown = Path(display_path(path.parent)) / path.name
+    return ConsentgenError(f"{shown}: is not a file; move it away and {then}")
+
+
+def open_regular(path: Path, flags: int, mode: int = PUBLIC) -> int:
+    """Open one of consentgen's own files without following a link to somewhere else.
+
+    A link, a folder or a device there is refused (ConsentgenError naming the
+    path), so whoever can write OUT cannot make consentgen write a file elsewhere.
+    """
+    if os.path.islink(path):            # also where there is no O_NOFOLLOW (Windows)
+        raise not_a_file(path)
+    try:
+        fd = os.open(path, flags | _NO_LINK | getattr(os, "O_BINARY", 0), mode)
+    except OSError:
+        if os.path.islink(path) or os.path.isdir(path):    # made a link since, or a folder (EISDIR)
+            raise not_a_file(path) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise not_a_file(path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def append_line(path: Path, line: bytes) -> None:
     """Append one line to ``path`` and make it durable before returning; on failure, none of it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), PUBLIC)
+    fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     try:
         size = os.fstat(fd).st_size
         try:

@@ -28,9 +28,10 @@ from pathlib import Path
 
 from .errors import ConsentgenError, display_path
 from .manifest import NAME as MANIFEST, STATE_DIR, path_problem, shown
-from .output import PRIVATE, write_atomic, write_new
+from .output import PRIVATE, not_a_file, write_atomic, write_new
 
 STATE = "state.json"
+JOURNAL = "journal"         # see journal.py
 TMP = "tmp"                 # the staging area; emptied at the start and the end of each build
 OLD_KEY = "key"             # where versions before 0.2 kept the key, inside OUT
 FORMAT = 2
@@ -79,9 +80,9 @@ def prepare(out: Path) -> Path:
 def check(out: Path) -> None:
     """With the lock held: the bookkeeping files, where present, are files; the staging area is writable."""
     state_dir = out / STATE_DIR
-    for path in (state_dir / STATE, out / MANIFEST):
+    for path in (state_dir / STATE, state_dir / JOURNAL, out / MANIFEST):
         if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise ConsentgenError(f"{display_path(path)}: is not a file; move it away and build again")
+            raise not_a_file(path, "build again")
     tmp = state_dir / TMP
     try:
         if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):

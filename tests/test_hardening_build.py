@@ -683,3 +683,23 @@ def test_a_bug_in_any_command_is_one_line(cli, practice, tmp_path, monkeypatch, 
     assert SECRET not in result.output
     monkeypatch.setenv("CONSENTGEN_DEBUG", "1")
     assert "Traceback" in cli(*args).stderr
+
+
+# -- review of the output-folder hardening ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["lock", "journal"])
+def test_a_linked_lock_or_journal_is_refused_and_its_target_untouched(cli, practice, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)                 # paths are shown relative to here: the link's, not its target's
+    out = tmp_path / "dist"
+    assert cli("build", practice, "-o", out, *PDF).exit_code == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    link = out / ".consentgen" / name
+    link.unlink(missing_ok=True)
+    link.symlink_to(victim)
+    before = snapshot(out)
+    for args in (("build", practice, "-o", out, *PDF, "--force"), ("verify", out)):
+        line = assert_one_line(cli(*args), 2)
+        assert f"dist/.consentgen/{name}: is not a file" in line and "victim" not in line, line
+    assert victim.read_text() == "precious\n" and link.is_symlink()
+    assert snapshot(out) == before
