@@ -223,9 +223,10 @@ def pending(out: Path) -> Pending:
             else:
                 begins[begin.id] = begin
                 found.paths.update(begin.files + begin.drop)
-        elif set(line) == {"abort"} and line["abort"] in begins:
+        elif set(line) == {"abort"} and isinstance(line["abort"], str) and line["abort"] in begins:
             begins.pop(line["abort"])
-        elif set(line) == {"commit", "records", "state"} and line["commit"] in begins and isinstance(line["records"], list):
+        elif (set(line) == {"commit", "records", "state"} and isinstance(line["commit"], str)
+              and line["commit"] in begins and isinstance(line["records"], list)):
             begin = begins.pop(line["commit"])
             loaded = manifest.parse_entries(out, line["records"], f"{display_path(path)}:{number}: records")
             entry = parse_entry(out, begin.packet, line["state"])

@@ -75,12 +75,23 @@ def shown(value: object, most: int = 60) -> str:
     return text if len(text) <= most else text[:most] + "..."
 
 
+def is_text(value: object) -> bool:
+    """Text we can write back: a string that is valid Unicode (JSON's "\\ud800" escape gives one that is not)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def path_problem(out: Path, rel: object) -> str | None:
     """Why ``rel`` is not an output path inside ``out``, or None when it is one."""
     if not isinstance(rel, str) or not rel:
         return f"path is {'empty' if rel == '' else type(rel).__name__}, not a file name"
     pure = PurePosixPath(rel)
-    if (_CONTROL.search(rel) or "\\" in rel or ":" in rel or pure.is_absolute() or len(pure.parts) < 2
+    if (not is_text(rel) or _CONTROL.search(rel) or "\\" in rel or ":" in rel or pure.is_absolute() or len(pure.parts) < 2
             or any(part in ("", ".", "..") for part in rel.split("/")) or pure.parts[0] == STATE_DIR):
         return f"path {shown(rel)} is not a file inside the output folder"
     try:
@@ -116,11 +127,11 @@ def entry_problem(out: Path, entry: object) -> str | None:
     if problem:
         return problem
     texts = [entry[k] for k in ("format", "document", "clinician", "consentgen") if k in entry]
-    if not all(isinstance(t, str) and t and not _CONTROL.search(t) for t in texts):
+    if not all(is_text(t) and t and not _CONTROL.search(t) for t in texts):
         return "a text field is not text"
     if not entry["path"].endswith(f".{entry['format']}"):
         return f"path {shown(entry['path'])} does not end in .{shown(entry['format'])}"
-    if entry["client_id"] is not None and not isinstance(entry["client_id"], str):
+    if entry["client_id"] is not None and not is_text(entry["client_id"]):
         return "client_id is not text"
     if not isinstance(entry["sha256"], str) or not _HEX64.fullmatch(entry["sha256"]):
         return "sha256 is not a SHA-256 in hex"
@@ -129,7 +140,7 @@ def entry_problem(out: Path, entry: object) -> str | None:
     if not _is_date(entry["effective_date"]):
         return "effective_date is not a date like 2026-01-05"
     inputs = entry.get("inputs", {})
-    if not isinstance(inputs, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
+    if not isinstance(inputs, dict) or not all(is_text(k) and is_text(v) for k, v in inputs.items()):
         return "inputs is not a table of hashes"
     return None
 

@@ -125,6 +125,8 @@ def parse_entry(out: Path, key: object, value: object) -> Entry | None:
     """A state entry from parsed JSON, or None when it has an unknown shape."""
     if not isinstance(key, str) or not isinstance(value, dict) or set(value) != {"fingerprint", "files"}:
         return None
+    if path_problem(out, f"{key}/x") is not None:       # a packet's key is the folder its files are in
+        return None
     fingerprint, files = value["fingerprint"], value["files"]
     if not isinstance(fingerprint, str) or not _HEX64.fullmatch(fingerprint) or not isinstance(files, list):
         return None

@@ -703,3 +703,42 @@ def test_a_linked_lock_or_journal_is_refused_and_its_target_untouched(cli, pract
         assert f"dist/.consentgen/{name}: is not a file" in line and "victim" not in line, line
     assert victim.read_text() == "precious\n" and link.is_symlink()
     assert snapshot(out) == before
+
+
+def _doctor(out, damage):
+    """Write one doctored value into OUT's bookkeeping (JSON escapes keep a lone surrogate as it is)."""
+    if damage.startswith("journal "):
+        (out / ".consentgen" / "journal").write_text(damage.split(" ", 1)[1] + "\n")
+        return
+    where, field = damage.split(".")
+    path = out / (".consentgen/state.json" if where == "state" else "manifest.json")
+    body = json.loads(path.read_text())
+    if where == "state":
+        body["packets"]["ana-nunez"]["files"][0] = "ana-nunez/\ud800.pdf"
+    else:
+        entry = body["outputs"][0]
+        entry[field] = "ana-nunez/\ud800.pdf" if field == "path" else (
+            {"profile:\ud800": "0" * 64} if field == "inputs" else "\ud800")
+    path.write_text(json.dumps(body))
+
+
+@pytest.mark.parametrize("damage", ['journal {"abort": []}', 'journal {"commit": {}, "records": [], "state": {}}',
+                                    "manifest.path", "manifest.document", "manifest.client_id", "manifest.inputs",
+                                    "state.files"])
+def test_doctored_bookkeeping_of_an_unknown_shape_is_untracked_never_an_internal_error(cli, practice, tmp_path,
+                                                                                          damage):
+    out = tmp_path / "dist"
+    assert cli("build", practice, "-o", out, *PDF).exit_code == 0
+    _doctor(out, damage)
+    checked = cli("verify", out)
+    assert checked.exit_code in (0, 1) and "internal error" not in checked.output, checked.output
+    if not damage.startswith("state"):
+        assert any(line.startswith("ignored:") for line in checked.stderr.splitlines()), checked.stderr
+    result = cli("build", practice, "-o", out, *PDF)
+    assert result.exit_code == 0 and "internal error" not in result.output, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and ("journal:1" in notes[0] or "rebuilt" in notes[0]), result.stderr
+    if not damage.startswith("journal"):
+        assert result.stdout.startswith("built 1 packet")            # the packet it no longer vouches for
+    assert cli("verify", out).exit_code == 0
+    assert cli("build", practice, "-o", out, *PDF).stdout.startswith("nothing to do")
