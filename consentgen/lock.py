@@ -6,6 +6,8 @@ shared (it waits for no one, and no build starts while it reads), and
 ``render`` into a build's folder takes it for its few writes. The lock file
 holds the holder's pid, for the message a second consentgen shows; it is
 never deleted (deleting a lock file others may have open breaks the lock).
+It is created with the mode the umask gives, like the outputs, so a colleague
+sharing OUT can open it; one who may only read it locks it all the same.
 A link, folder or device in its place is refused, never followed.
 
 POSIX uses ``fcntl.flock``; Windows ``msvcrt.locking`` on one byte; where
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
-from .output import PRIVATE, not_a_file, open_regular
+from .output import PUBLIC, not_a_file, open_regular
 
 NAME = "lock"
 _BYTE = 1 << 20          # Windows: the byte locked (past the pid, so others can still read it)
@@ -79,7 +81,7 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
             fd = open_regular(path, os.O_RDONLY)
         else:
             try:
-                fd = open_regular(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+                fd = open_regular(path, os.O_RDWR | os.O_CREAT, PUBLIC)     # the umask's mode: colleagues lock it too
             except PermissionError:
                 if path.is_symlink() or not path.is_file():
                     raise

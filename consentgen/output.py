@@ -4,8 +4,8 @@ Each file is written to a temporary name (beside it, or in a staging folder on
 the same file system) and then renamed into place, which is atomic on POSIX
 and Windows; a crash at any moment leaves either the old file or the new one,
 never a fragment. New files get the mode the user's umask gives (0644 under
-umask 022), so colleagues can read handouts on a shared folder; only the few
-private files (a secret, a lock) ask for 0600.
+umask 022), so colleagues can read handouts on a shared folder; only the
+state's secret key asks for 0600.
 """
 from __future__ import annotations
 

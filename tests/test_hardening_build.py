@@ -581,10 +581,9 @@ def test_file_modes_follow_the_umask(cli, practice, tmp_path, umask, mode):
         assert rendered.exit_code == 0
     finally:
         os.umask(previous)
-    files = [out / p for p in snapshot(out)] + [out / ".consentgen" / "state.json"]
+    files = [out / p for p in snapshot(out)] + [out / ".consentgen" / "state.json", out / ".consentgen" / "lock"]
     files += list((tmp_path / "single").iterdir())
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: oct(mode) for p in files}
-    assert stat.S_IMODE((out / ".consentgen" / "lock").stat().st_mode) == 0o600
 
 
 # -- clinician file names -------------------------------------------------------------------------
@@ -742,3 +741,33 @@ def test_doctored_bookkeeping_of_an_unknown_shape_is_untracked_never_an_internal
         assert result.stdout.startswith("built 1 packet")            # the packet it no longer vouches for
     assert cli("verify", out).exit_code == 0
     assert cli("build", practice, "-o", out, *PDF).stdout.startswith("nothing to do")
+
+
+def test_a_lock_file_it_may_only_read_still_locks(practice, tmp_path, monkeypatch):
+    """A colleague's lock file (its mode follows their umask: readable, not writable, by others) is locked
+    all the same; as root no mode stops us, so the kernel's answer to a write-open is given in its place."""
+    import fcntl
+
+    from consentgen import lock
+
+    state_dir = tmp_path / "dist" / ".consentgen"
+    state_dir.mkdir(parents=True)
+    path = state_dir / "lock"
+    path.write_text("4242\n")
+    path.chmod(0o444)
+    real_open = os.open
+
+    def no_write(file, flags, *args, **kwargs):
+        if os.fsdecode(file) == str(path) and flags & (os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_write)
+    with lock.hold(state_dir.parent, state_dir):
+        other = real_open(path, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    assert path.read_text() == "4242\n"                  # not its own: left as it was
