@@ -3,8 +3,9 @@
 A build holds the lock from before it reads anything in OUT until it has
 written its manifest, so two builds never interleave. ``verify`` takes it
 shared (it waits for no one, and no build starts while it reads), and
-``render`` into a build's folder takes it for its few writes. The lock file
-holds the holder's pid, for the message a second consentgen shows; it is
+``render`` into a build's folder takes it for its few writes. While a build
+or render holds it, the lock file holds its pid and what it does ("123 build"),
+for the message a second consentgen shows, and is emptied on release; it is
 never deleted (deleting a lock file others may have open breaks the lock).
 It is created with the mode the umask gives, like the outputs, so a colleague
 sharing OUT can open it; one who may only read it locks it all the same.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import time
 from pathlib import Path
 
@@ -58,12 +60,41 @@ def _try(fd: int, shared: bool) -> bool:
         raise
 
 
-def _holder(path: Path) -> str:
+_NAMED = re.compile(r"([0-9]{1,10})(?: (build|render))?")
+_DOING = {"build": "being built", "render": "being rendered into"}
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":          # pragma: no cover - os.kill would end it there; the pid is cleared on release
+        return True
     try:
-        text = path.read_text(encoding="ascii", errors="replace").strip()
-    except OSError:
-        return ""
-    return f" (pid {text})" if text.isdigit() else ""
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:              # someone else's process, alive
+        return True
+    return True
+
+
+def _busy(folder: Path, path: Path, fd: int, shared: bool, doing: str) -> Busy:
+    """Why the lock is taken, saying only what is known: a reader (verify), or the writer the file names."""
+    if not shared and fcntl is not None and _try(fd, shared=True):
+        fcntl.flock(fd, fcntl.LOCK_UN)           # only readers hold it: let go of the share just taken
+        what = "is being verified by another consentgen"
+    else:
+        try:
+            with open(open_regular(path, os.O_RDONLY), "rb") as handle:
+                named = _NAMED.fullmatch(handle.read(40).decode("ascii", "replace").strip())
+        except (OSError, ConsentgenError):
+            named = None
+        if named and _alive(int(named[1])):      # a killed holder's pid stays behind; an alive one wrote it
+            what = f"is {_DOING[named[2] or 'build']} by another consentgen (pid {named[1]})"
+        else:                                     # a colleague who may not write the file, say
+            what = "is in use by another consentgen"
+    hint = {"build": "wait for it (build --wait SECONDS) or use another folder",
+            "verify": "verify it when that build has ended",
+            "render": "wait for it or render into another folder"}[doing]
+    return Busy(f"{display_path(folder)} {what}; {hint}")
 
 
 @contextlib.contextmanager
@@ -71,7 +102,8 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
     """Hold the lock of output folder ``folder`` (its file is ``state_dir/lock``) for the ``with`` block.
 
     Waits up to ``wait`` seconds for another holder; then raises Busy, one
-    line naming the holder's pid. A shared holder (verify) never creates the
+    line saying who holds it as far as that is known: a ``verify``, or the
+    building or rendering process the file names. A shared holder (verify) never creates the
     lock file: a folder no build has used needs no lock to be read.
     """
     path = state_dir / NAME
@@ -100,16 +132,18 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
         deadline = time.monotonic() + max(wait, 0.0)
         while not _try(fd, shared):
             if time.monotonic() >= deadline:
-                hint = {"build": "wait for it (build --wait SECONDS) or use another folder",
-                        "verify": "verify it when that build has ended",
-                        "render": "wait for it or render into another folder"}[doing]
-                raise Busy(f"{display_path(folder)} is being built by another consentgen{_holder(path)}; {hint}")
+                raise _busy(folder, path, fd, shared, doing)
             time.sleep(0.1)
         if writable:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
                 os.lseek(fd, 0, os.SEEK_SET)
-                os.write(fd, f"{os.getpid()}\n".encode())
-        yield
+                os.write(fd, f"{os.getpid()} {doing}\n".encode())
+        try:
+            yield
+        finally:
+            if writable:      # the pid names the holder only while it holds the lock
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
     finally:
         os.close(fd)          # closing the descriptor releases the lock

@@ -771,3 +771,30 @@ def test_a_lock_file_it_may_only_read_still_locks(practice, tmp_path, monkeypatc
         finally:
             os.close(other)
     assert path.read_text() == "4242\n"                  # not its own: left as it was
+
+
+@pytest.mark.parametrize("left", ["as the last build left it", "a killed build's pid"])
+def test_a_build_refused_while_verify_reads_claims_no_pid_it_cannot_know(cli, practice, tmp_path, left):
+    from consentgen import lock
+
+    out = tmp_path / "dist"
+    assert cli("build", practice, "-o", out, *PDF).exit_code == 0       # in this process: its pid is alive
+    state_dir = out / ".consentgen"
+    if left != "as the last build left it":
+        (state_dir / "lock").write_text("999999999\n")
+    with lock.hold(out, state_dir, shared=True, doing="verify"):
+        line = assert_one_line(cli("build", practice, "-o", out, *PDF), 2)
+    assert line == (f"error: {out} is being verified by another consentgen; "
+                    "wait for it (build --wait SECONDS) or use another folder")
+
+
+def test_a_build_refused_while_render_writes_says_so(cli, practice, tmp_path):
+    from consentgen import lock
+
+    out = tmp_path / "dist"
+    assert cli("build", practice, "-o", out, *PDF).exit_code == 0
+    with lock.hold(out, out / ".consentgen", doing="render"):
+        line = assert_one_line(cli("build", practice, "-o", out, *PDF), 2)
+    assert line == (f"error: {out} is being rendered into by another consentgen (pid {os.getpid()}); "
+                    "wait for it (build --wait SECONDS) or use another folder")
+    assert (out / ".consentgen" / "lock").read_bytes() == b""          # released: it names no one
