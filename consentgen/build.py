@@ -373,7 +373,7 @@ def _run(todo, options: BuildOptions, out: Path, journal: Journal, report: Repor
         try:
             journal.swap(packet.key, stage, result, drop, entry)
         except OSError as exc:
-            stop = stops_build(exc)
+            stop = stops_build(exc.errno)
             return failed(packet, f"{display_path(out / packet.key)}: cannot write ({exc.strerror or type(exc).__name__}); "
                                   f"packet {packet.key} is left as it was" + ("; the build stopped" if stop else ""),
                           stop)
@@ -418,9 +418,10 @@ def _render_safely(packet: Packet, settings: Settings, out: Path, stage: Path, i
     """Run in a worker: the packet's records (its files are in ``stage``), or why it failed."""
     try:
         return render_packet(packet, settings, stage, inputs)
-    except WriteError as exc:            # the staging folder is full or closed to us: so it is for every packet
-        return _Failed(f"{display_path(out)}: {exc}; packet {packet.key} is left as it was; the build stopped",
-                       stop=True)
+    except WriteError as exc:            # the staging folder full or closed to us is so for every packet: stop
+        stop = stops_build(exc.errno)
+        return _Failed(f"{display_path(out)}: {exc}; packet {packet.key} is left as it was"
+                       + ("; the build stopped" if stop else ""), stop)
     except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others
         return _Failed(_failure(packet, exc))
 

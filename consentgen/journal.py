@@ -22,6 +22,7 @@ the manifest. After the manifest is written the journal is deleted.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -36,13 +37,13 @@ from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
 _STAGE = re.compile(r"[0-9a-z-]{1,40}")
 # Errors that no later packet would escape: the build stops rather than fail them one by one.
-STOPPING = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG"}
+STOPPING = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG")
+                     if hasattr(errno, name))
 
 
-def stops_build(exc: OSError) -> bool:
-    import errno as codes
-
-    return any(exc.errno == getattr(codes, name, None) for name in STOPPING)
+def stops_build(code: int | None) -> bool:
+    """Whether a write error (its errno) stops the build: the one rule for staging a packet and swapping it in."""
+    return code in STOPPING
 
 
 @dataclass(frozen=True)

@@ -798,3 +798,25 @@ def test_a_build_refused_while_render_writes_says_so(cli, practice, tmp_path):
     assert line == (f"error: {out} is being rendered into by another consentgen (pid {os.getpid()}); "
                     "wait for it (build --wait SECONDS) or use another folder")
     assert (out / ".consentgen" / "lock").read_bytes() == b""          # released: it names no one
+
+
+@pytest.mark.parametrize("code, stops", [(errno.ENAMETOOLONG, False), (errno.ENOSPC, True)])
+def test_one_rule_decides_whether_a_staging_write_error_stops_the_build(cli, practice, tmp_path, monkeypatch,
+                                                                          code, stops):
+    import consentgen.build as build
+    from consentgen.errors import WriteError
+
+    real = build.render_packet
+
+    def failing(packet, *args, **kwargs):
+        if packet.key == "ana-nunez":
+            raise WriteError(f"cannot write ({os.strerror(code)})", code)
+        return real(packet, *args, **kwargs)
+
+    monkeypatch.setattr(build, "render_packet", failing)
+    result = cli("build", practice, "-o", tmp_path / "dist", *PDF)
+    assert result.exit_code == (2 if stops else 1) and "Traceback" not in result.output, result.output
+    (failure,) = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert "ana-nunez" in failure and os.strerror(code) in failure
+    assert ("the build stopped" in failure) == stops
+    assert result.stdout.startswith("built 0 packets" if stops else "built 1 packet (3 files)"), result.stdout
