@@ -42,7 +42,8 @@ def render(profile_path: Path | str, out: Path | str, job: Job = Job()) -> list[
 
 
 def write_outputs(outputs: dict[Path, bytes], folder: Path) -> list[Path]:
-    """Write rendered files into ``folder``; in a build's output folder, only while no build runs there."""
+    """Write rendered files into ``folder``, all or none (see ``output.write_all``); in a build's output
+    folder, only while no build runs there."""
     state_dir = folder / STATE_DIR
     if not state_dir.is_dir() or state_dir.is_symlink():
         return write_all(outputs)

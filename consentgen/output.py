@@ -131,14 +131,79 @@ def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int
         raise
 
 
-def write_all(outputs: dict[Path, bytes], tmp_dir: Path | None = None) -> list[Path]:
-    """Write every output, each atomically; returns the paths in order."""
+def write_all(outputs: dict[Path, bytes]) -> list[Path]:
+    """Write every output or none; returns the paths in order.
+
+    Each file is written in full under a temporary name beside its place, and
+    only then are they all renamed into place. On any failure the temporary
+    files go, the files already renamed are put back as they were (or removed,
+    where there was none), and so are the folders made for them: a refused
+    write leaves every file as it was.
+    """
     for path in outputs:
         if path.is_dir():
             raise ConsentgenError(f"{display_path(path)}: is a folder; cannot write a file there")
-    for path, data in outputs.items():
-        try:
-            write_atomic(path, data, tmp_dir)
-        except OSError as exc:
-            raise ConsentgenError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    made: list[Path] = []                           # folders this call created, outermost first
+    staged: dict[Path, Path] = {}                   # path -> its new bytes under a temporary name
+    placed: list[tuple[Path, Path | None]] = []     # (path, its earlier file set aside, or None: there was none)
+    current = next(iter(outputs), None)
+    try:
+        for current, data in outputs.items():
+            _make_folders(current.parent, made)
+            staged[current] = current.parent / f".{current.name}.{secrets.token_hex(6)}.part"
+            write_new(staged[current], data)
+        for current, tmp in staged.items():
+            placed.append((current, _set_aside(current)))
+            os.replace(tmp, current)
+    except BaseException as exc:
+        _put_back(staged, placed, made)
+        if isinstance(exc, OSError):
+            raise ConsentgenError(f"{display_path(current)}: cannot write: {exc.strerror}") from None
+        raise
+    for _, earlier in placed:
+        if earlier is not None:
+            with contextlib.suppress(OSError):
+                earlier.unlink()
     return list(outputs)
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        made.append(path)
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Keep the file at ``path`` under a hidden name until the write is done (a hard link where possible,
+    so ``path`` never goes missing); None when there is no file there."""
+    if not os.path.lexists(path):
+        return None
+    backup = path.parent / f".{path.name}.{secrets.token_hex(6)}.old"
+    if not path.is_symlink():
+        try:
+            os.link(path, backup)
+            return backup
+        except OSError:
+            pass                     # no hard links here (some shares): move it instead
+    os.replace(path, backup)
+    return backup
+
+
+def _put_back(staged: dict[Path, Path], placed: list[tuple[Path, Path | None]], made: list[Path]) -> None:
+    """Undo a write_all that failed, as far as can be done."""
+    for path, earlier in reversed(placed):
+        with contextlib.suppress(OSError):
+            if earlier is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(earlier, path)
+    for tmp in staged.values():
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()

@@ -820,3 +820,17 @@ def test_one_rule_decides_whether_a_staging_write_error_stops_the_build(cli, pra
     assert "ana-nunez" in failure and os.strerror(code) in failure
     assert ("the build stopped" in failure) == stops
     assert result.stdout.startswith("built 0 packets" if stops else "built 1 packet (3 files)"), result.stdout
+
+
+@pytest.mark.parametrize("folder", ["holding an earlier render", "new"])
+def test_render_on_a_full_disk_leaves_the_folder_as_it_was(cli, practice, tmp_path, disk_full, folder):
+    profile = practice / "clinicians" / "ana-nunez.yaml"
+    out = tmp_path / "handouts"
+    if folder != "new":
+        assert cli("render", profile, "-o", out, "--format", "pdf").exit_code == 0
+        edit(practice)
+    before = {p.name: p.read_bytes() for p in out.iterdir()} if out.exists() else None
+    disk_full(".part", nth=3)                    # the third of its three files finds the disk full
+    line = assert_one_line(cli("render", profile, "-o", out, "--format", "pdf"), 2)
+    assert "No space left on device" in line
+    assert ({p.name: p.read_bytes() for p in out.iterdir()} if out.exists() else None) == before
