@@ -199,6 +199,8 @@ def _put_back(staged: dict[Path, Path], placed: list[tuple[Path, Path | None]], 
         with contextlib.suppress(OSError):
             if earlier is None:
                 path.unlink(missing_ok=True)
+            elif os.path.lexists(path) and os.path.samestat(os.lstat(earlier), os.lstat(path)):
+                earlier.unlink()         # never replaced: the link is the file itself (a rename would do nothing)
             else:
                 os.replace(earlier, path)
     for tmp in staged.values():

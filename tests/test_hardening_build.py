@@ -834,3 +834,25 @@ def test_render_on_a_full_disk_leaves_the_folder_as_it_was(cli, practice, tmp_pa
     line = assert_one_line(cli("render", profile, "-o", out, "--format", "pdf"), 2)
     assert "No space left on device" in line
     assert ({p.name: p.read_bytes() for p in out.iterdir()} if out.exists() else None) == before
+
+
+def test_render_failing_to_rename_its_last_file_puts_the_others_back(cli, practice, tmp_path, monkeypatch):
+    profile = practice / "clinicians" / "ana-nunez.yaml"
+    out = tmp_path / "handouts"
+    assert cli("render", profile, "-o", out, "--format", "pdf").exit_code == 0
+    (out / "notes.txt").write_text("the user's own file\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    edit(practice)
+    real, renamed = os.replace, []
+
+    def replace(src, dst, *args, **kwargs):
+        if os.fsdecode(src).endswith(".part"):
+            renamed.append(dst)
+            if len(renamed) == 3:
+                raise OSError(errno.EIO, os.strerror(errno.EIO), os.fsdecode(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    line = assert_one_line(cli("render", profile, "-o", out, "--format", "pdf"), 2)
+    assert "Input/output error" in line and len(renamed) == 3
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
