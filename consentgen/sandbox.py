@@ -9,11 +9,18 @@ from running forever or filling memory: ``range(100000)`` nested twice,
   hook the sandbox has (calls, attributes, items, operators, filters, each
   loop iteration, each output) checks the clock; on the main thread a timer
   signal is armed as well, half a second later, for anything that slips past;
-- an output cap per document, and a cap on what all of a document's buffers
-  (macros, ``set`` blocks, ``caller()``) may hold together;
+- an output cap per document, and a cap on all the text its templates write,
+  printed or not: what macros, ``set`` blocks and ``caller()`` write into
+  their buffers is counted as it is written, so no buffer holds more;
+- a cap on all that a document's templates make, in bytes: every text, list
+  or other value a filter, method, operator, ``~``, format or slice gives
+  back (with all it holds), each list, tuple or dict the template writes out,
+  each loop, and all that a list, dict or set is handed to keep. The count
+  never goes down, so it also bounds what is held at any one moment;
 - a size check before anything is made that could be large: ranges,
   repetition, powers, padding widths, format strings, joins, replacements,
-  filters, Lorem Ipsum, and the template source itself.
+  filters, Lorem Ipsum, and the template source itself. Where the size is
+  known in advance it is charged to the cap before the thing is made.
 
 Each refusal is a ``TemplateError`` raised inside the template, so the caller
 names template:line. No message quotes a value: only sizes and limits.
@@ -25,6 +32,7 @@ import math
 import re
 import signal
 import string
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -32,6 +40,7 @@ from functools import update_wrapper
 from typing import Any, Callable, Iterable, Iterator, NoReturn
 
 from jinja2 import nodes, pass_context
+from jinja2.utils import Namespace
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
@@ -46,6 +55,7 @@ MAX_LENGTH = 1_000_000        # characters in one text, items in one list, a wid
 MAX_DIGITS = 4_000            # digits in one whole number (Python prints no more than 4,300)
 MAX_OUTPUT = 2_000_000        # characters of Markdown in one document
 MAX_WRITTEN = 20_000_000      # characters written by one document in all, macros and blocks included
+MAX_MADE = 50_000_000        # bytes of texts, lists and other values one document's templates make, in all
 MAX_SOURCE = 1_000_000        # characters in one template file
 MAX_WRAP = 100_000            # characters the wordwrap filter takes (its cost grows with the square)
 MAX_PARAGRAPHS = 50           # lipsum(n)
@@ -56,6 +66,8 @@ ALARM_GIVE_UP = 5.0           # ...and stops firing this long after it
 _MAX_BITS = math.ceil(MAX_DIGITS * math.log2(10))
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+_KEEPERS = (list, dict, set, bytearray)      # what a method call can add to (append, update, add...)
+_LOOP_BYTES = 600             # a loop's own objects: its LoopContext and iterators (CPython 3.11)
 
 
 class TemplateTimeout(TemplateError):
@@ -75,12 +87,13 @@ def refuse(what: str) -> NoReturn:
 class _Run:
     """One document's render: its deadline and what it has written so far."""
 
-    __slots__ = ("seconds", "deadline", "written", "active")
+    __slots__ = ("seconds", "deadline", "written", "made", "active")
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.written = 0
+        self.made = 0
         self.active = True
 
 
@@ -106,6 +119,34 @@ def _wrote(size: int) -> None:
         refuse(f"the templates wrote more than {MAX_WRITTEN:,} characters for one document")
     if time.monotonic() > run.deadline:
         raise TemplateTimeout(run.seconds)
+
+
+def charge(size: int) -> None:
+    """Count ``size`` bytes the templates made (or are about to make) for the document being rendered.
+
+    The count only grows with what is made, never shrinks when it is let go:
+    a bound on everything made is a bound on what is held at any moment.
+    """
+    run = _state.run
+    if run is None:
+        return
+    run.made += size
+    if run.made > MAX_MADE:
+        refuse(f"the templates made more than {MAX_MADE // 1_000_000} MB of texts and lists for one document")
+
+
+def made(value: Any, *inputs: Any, paid: int = 0) -> Any:
+    """``value`` was just made by a template's operation: check its size and charge for it, then return it.
+
+    ``paid``: bytes already charged for it before it was made (a size known in
+    advance, so a refusal comes before the allocation). A value that is one of
+    ``inputs`` (a filter or method that gave back what it got) is not new.
+    """
+    check_made(value)
+    run = _state.run
+    if run is not None and not any(value is i for i in inputs):
+        charge(footprint(value, MAX_MADE - run.made + paid) - paid)
+    return value
 
 
 class Budget:
@@ -178,27 +219,48 @@ def render(template, context: dict[str, Any], seconds: float | None = None) -> s
 
 # -- sizes ------------------------------------------------------------------------
 
-def weight(value: Any, limit: int = MAX_LENGTH) -> int:
-    """About how many characters ``str(value)`` has; counting stops once past ``limit``.
+def _total(value: Any, limit: int, own: Callable[[Any], int]) -> int:
+    """``own`` size of ``value`` and of everything it holds; counting stops once past ``limit``.
 
-    A list holding one long text many times prints it many times, so items are
-    counted each time they occur (shared or not).
+    Lists, tuples, sets, dicts and namespaces are looked into. An item held
+    many times is counted each time (shared or not): a list holding one long
+    text a thousand times prints it a thousand times.
     """
     total = 0
     todo = [value]
     while todo and total <= limit:
         item = todo.pop()
-        if isinstance(item, (str, bytes, bytearray)):
-            total += len(item)
+        total += own(item)
+        if total > limit:
+            break
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
         elif isinstance(item, _CONTAINERS):
-            total += 2 + 2 * len(item)
-            if total <= limit:
-                todo.extend(item.items() if isinstance(item, dict) else item)
-        elif type(item) is int:
-            total += item.bit_length() // 3 + 1
-        else:
-            total += 1
+            todo.extend(item)
+        elif isinstance(item, Namespace):
+            todo.append(object.__getattribute__(item, "__dict__"))   # its attributes (hidden from vars())
     return total
+
+
+def _printed(item: Any) -> int:
+    if isinstance(item, (str, bytes, bytearray)):
+        return len(item)
+    if isinstance(item, _CONTAINERS):
+        return 2 + (4 if isinstance(item, dict) else 2) * len(item)
+    if type(item) is int:
+        return item.bit_length() // 3 + 1
+    return 1
+
+
+def weight(value: Any, limit: int = MAX_LENGTH) -> int:
+    """About how many characters ``str(value)`` has; counting stops once past ``limit``."""
+    return _total(value, limit, _printed)
+
+
+def footprint(value: Any, limit: int = MAX_MADE) -> int:
+    """About how many bytes of memory ``value`` takes, with all it holds; counting stops once past ``limit``."""
+    return _total(value, limit, sys.getsizeof)
 
 
 def _check_text(value: Any, what: str = "a text") -> None:
@@ -228,35 +290,46 @@ def _int_bits(value: Any) -> int:
     return abs(value).bit_length() if isinstance(value, int) else 0
 
 
-def _check_times(left: Any, right: Any) -> None:
+def _check_times(left: Any, right: Any) -> int:
+    """``'x' * n``, ``[0] * n`` and large products: the characters or items it makes."""
     for seq, n in ((left, right), (right, left)):
-        if isinstance(seq, _SEQUENCES) and isinstance(n, int) and len(seq) * n > MAX_LENGTH:
-            kind = "a text" if isinstance(seq, (str, bytes, bytearray)) else "a list"
-            refuse(f"repeating {kind} to more than {MAX_LENGTH:,} {'characters' if 'text' in kind else 'items'}")
+        if isinstance(seq, _SEQUENCES) and isinstance(n, int):
+            size = len(seq) * n
+            if size > MAX_LENGTH:
+                kind = "a text" if isinstance(seq, (str, bytes, bytearray)) else "a list"
+                refuse(f"repeating {kind} to more than {MAX_LENGTH:,} {'characters' if 'text' in kind else 'items'}")
+            return max(size, 0)
     if isinstance(left, int) and isinstance(right, int) and _int_bits(left) + _int_bits(right) > _MAX_BITS:
         refuse(f"a number of more than {MAX_DIGITS:,} digits")
+    return 0
 
 
-def _check_plus(left: Any, right: Any) -> None:
-    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) and len(left) + len(right) > MAX_LENGTH:
-        refuse(f"joining texts or lists to more than {MAX_LENGTH:,} characters or items")
+def _check_plus(left: Any, right: Any) -> int:
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        size = len(left) + len(right)
+        if size > MAX_LENGTH:
+            refuse(f"joining texts or lists to more than {MAX_LENGTH:,} characters or items")
+        return size
+    return 0
 
 
-def _check_power(base: Any, exponent: Any) -> None:
+def _check_power(base: Any, exponent: Any) -> int:
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
         if exponent * math.log2(abs(base)) > _MAX_BITS:
             refuse(f"a power of more than {MAX_DIGITS:,} digits")
+    return 0
 
 
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 
 
-def _format_size(fmt: str, fields: int, widths: int, args: Iterable[Any]) -> None:
-    """Refuse a format whose result could be longer than the limit."""
-    args = list(args)
+def _format_size(fmt: str, fields: int, widths: int, args: Iterable[Any]) -> int:
+    """Refuse a format whose result could be longer than the limit; else that longest length."""
     biggest = max((weight(a) for a in args), default=0)
-    if len(fmt) + widths + fields * biggest > MAX_LENGTH:
+    size = len(fmt) + widths + fields * biggest
+    if size > MAX_LENGTH:
         refuse(f"a formatted text longer than {MAX_LENGTH:,} characters")
+    return size
 
 
 def _format_args(args: Any) -> list[Any]:
@@ -265,12 +338,12 @@ def _format_args(args: Any) -> list[Any]:
     return list(args) if isinstance(args, tuple) else [args]
 
 
-def check_printf(fmt: Any, args: Any) -> None:
+def check_printf(fmt: Any, args: Any) -> int:
     """``'%999999999s' % x`` and the ``format`` filter: widths and what the fields print."""
     if isinstance(fmt, (bytes, bytearray)):
         fmt = fmt.decode("latin-1")
     if not isinstance(fmt, str):
-        return
+        return 0
     values = _format_args(args)
     fields = widths = 0
     for m in _PRINTF.finditer(fmt):
@@ -280,17 +353,17 @@ def check_printf(fmt: Any, args: Any) -> None:
                 widths += sum(abs(v) for v in values if isinstance(v, int))
             elif number:
                 widths += int(number) if len(number) < 10 else MAX_LENGTH + 1
-    _format_size(fmt, fields, widths, values)
+    return _format_size(fmt, fields, widths, values)
 
 
-def check_format(fmt: str, args: tuple, kwargs: dict) -> None:
+def check_format(fmt: str, args: tuple, kwargs: dict) -> int:
     """``'{:>999999999}'.format(x)``: widths, precisions and what the fields print."""
     values = [*args, *kwargs.values()]
     fields = widths = 0
     try:
         parsed = list(string.Formatter().parse(fmt))
     except ValueError:
-        return                        # the call itself says what is wrong
+        return 0                      # the call itself says what is wrong
     for _, field_name, spec, _ in parsed:
         if field_name is None:
             continue
@@ -299,42 +372,64 @@ def check_format(fmt: str, args: tuple, kwargs: dict) -> None:
             widths += int(number) if len(number) < 10 else MAX_LENGTH + 1
         if spec and "{" in spec:      # a width taken from the arguments
             widths += sum(abs(v) for v in values if isinstance(v, int))
-    _format_size(fmt, fields, widths, values)
+    return _format_size(fmt, fields, widths, values)
+
+
+def _replaced_size(text: Any, old: Any, new: Any, count: Any) -> int:
+    """The length of ``text.replace(old, new, count)``, worked out without making it."""
+    size = len(text)
+    if len(new) > len(old):
+        times = text.count(old) if old else size + 1
+        if isinstance(count, int) and count >= 0:
+            times = min(times, count)
+        size += times * (len(new) - len(old))
+    return size
+
+
+def _check_length(size: int, what: str = "a text") -> int:
+    if size > MAX_LENGTH:
+        refuse(f"{what} longer than {MAX_LENGTH:,} characters")
+    return size
 
 
 # -- methods of built-in types ------------------------------------------------------
 
-def _check_method(func: Any, owner: Any, args: tuple, kwargs: dict) -> None:
-    """Before a built-in type's method runs: no count over the limit, no result over it."""
+_PADDING = frozenset({"center", "ljust", "rjust", "zfill"})
+
+
+def _check_method(func: Any, owner: Any, args: tuple, kwargs: dict) -> int:
+    """Before a built-in type's method runs: no count over the limit, no result over it.
+
+    Returns the length of the text it will make, when that is known (else 0).
+    """
     if not isinstance(owner, (str, bytes, bytearray, int)):
-        return                        # a list's, dict's or set's size is checked after the call
+        return 0                      # a list's, dict's or set's size is checked after the call
     for value in (*args, *kwargs.values()):
         _count(value, "a width or count")   # 'x'.ljust(10**9), (1).to_bytes(10**9)
     if isinstance(owner, int):
-        return
+        return 0
     name = getattr(func, "__name__", "")
     size = len(owner)
     if name == "replace" and len(args) >= 2:
         old, new = args[0], args[1]
-        if isinstance(old, type(owner)) and isinstance(new, type(owner)) and len(new) > len(old):
-            times = owner.count(old) if old else size + 1
-            count = args[2] if len(args) > 2 else kwargs.get("count", -1)
-            if isinstance(count, int) and count >= 0:
-                times = min(times, count)
-            size += times * (len(new) - len(old))
+        if isinstance(old, type(owner)) and isinstance(new, type(owner)):
+            size = _replaced_size(owner, old, new, args[2] if len(args) > 2 else kwargs.get("count", -1))
     elif name == "join" and args and isinstance(args[0], _CONTAINERS):
         size = weight(args[0]) + size * len(args[0])
+    elif name in _PADDING and args and isinstance(args[0], int):
+        size = max(size, args[0])
     elif name == "expandtabs":
         tab = args[0] if args else kwargs.get("tabsize", 8)
         size += owner.count("\t" if isinstance(owner, str) else b"\t") * (tab if isinstance(tab, int) else 8)
     elif name == "translate" and args and isinstance(args[0], dict):
         longest = max((len(v) for v in args[0].values() if isinstance(v, (str, bytes))), default=1)
         size *= max(longest, 1)
-    if size > MAX_LENGTH:
-        refuse(f"a text longer than {MAX_LENGTH:,} characters")
+    return _check_length(size)
 
 
 # -- filters --------------------------------------------------------------------------
+# Each check refuses arguments that would make too much, and returns the length
+# of the text the filter will make when that is known (else 0).
 
 def _lines(text: Any) -> int:
     return str(text).count("\n") + 1
@@ -342,32 +437,27 @@ def _lines(text: Any) -> int:
 
 def _f_center(value, width=80, *a, **k):
     _count(width, "a width")
+    return max(weight(value), width if isinstance(width, int) else 0)
 
 
 def _f_indent(s, width=4, first=False, blank=False, *a, **k):
     _count(width, "a width")
     step = width if isinstance(width, int) else len(str(width))
-    if weight(s) + _lines(s) * step > MAX_LENGTH:
-        refuse(f"an indented text longer than {MAX_LENGTH:,} characters")
+    return _check_length(weight(s) + _lines(s) * step, "an indented text")
 
 
 def _f_format(value, *args, **kwargs):
-    check_printf(str(value) if isinstance(value, (str, int, float)) else value, kwargs or args)
+    return check_printf(str(value) if isinstance(value, (str, int, float)) else value, kwargs or args)
 
 
 def _f_join(value, d="", attribute=None, *a, **k):
-    if isinstance(value, _CONTAINERS) and weight(value) + len(str(d)) * len(value) > MAX_LENGTH:
-        refuse(f"a joined text longer than {MAX_LENGTH:,} characters")
+    if isinstance(value, _CONTAINERS):
+        return _check_length(weight(value) + len(str(d)) * len(value), "a joined text")
+    return 0
 
 
 def _f_replace(s, old="", new="", count=None, *a, **k):
-    text, old, new = str(s), str(old), str(new)
-    if len(new) > len(old):
-        times = text.count(old) if old else len(text) + 1
-        if isinstance(count, int) and count >= 0:
-            times = min(times, count)
-        if len(text) + times * (len(new) - len(old)) > MAX_LENGTH:
-            refuse(f"a text longer than {MAX_LENGTH:,} characters")
+    return _check_length(_replaced_size(str(s), str(old), str(new), count))
 
 
 def _f_wordwrap(s, width=79, break_long_words=True, wrapstring=None, *a, **k):
@@ -376,30 +466,34 @@ def _f_wordwrap(s, width=79, break_long_words=True, wrapstring=None, *a, **k):
         refuse(f"wrapping a text longer than {MAX_WRAP:,} characters")
     if wrapstring is not None and isinstance(width, int) and width > 0:
         lines = len(text) // width + _lines(text)
-        if len(text) + lines * len(str(wrapstring)) > MAX_LENGTH:
-            refuse(f"a wrapped text longer than {MAX_LENGTH:,} characters")
+        return _check_length(len(text) + lines * len(str(wrapstring)), "a wrapped text")
+    return len(text)
 
 
 def _f_batch(value, linecount=None, fill_with=None, *a, **k):
     _count(linecount, "a batch size")
+    return 0
 
 
 def _f_slice(value, slices=None, fill_with=None, *a, **k):
     if isinstance(slices, int) and slices > MAX_RANGE:
         refuse(f"more than {MAX_RANGE:,} slices")
+    return 0
 
 
 def _f_sum(iterable, attribute=None, start=0, *a, **k):
     if not isinstance(start, (int, float, Decimal)) and isinstance(iterable, _CONTAINERS):
         if len(iterable) * weight(iterable) > 10 * MAX_LENGTH:     # adding lists copies them again each time
             refuse("adding up that many lists")
+    return 0
 
 
 def _f_truncate(s, length=255, killwords=False, end="...", *a, **k):
     _count(length, "a length")
+    return 0
 
 
-_FILTER_CHECKS: dict[str, Callable[..., None]] = {
+_FILTER_CHECKS: dict[str, Callable[..., int]] = {
     "center": _f_center, "indent": _f_indent, "format": _f_format, "join": _f_join, "replace": _f_replace,
     "wordwrap": _f_wordwrap, "batch": _f_batch, "slice": _f_slice, "sum": _f_sum, "truncate": _f_truncate,
 }
@@ -421,8 +515,8 @@ def guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(context, value, *args, **kwargs):
         tick()
         _check_text(value)
-        if check is not None:
-            check(value, *args, **kwargs)
+        paid = check(value, *args, **kwargs) if check is not None else 0
+        charge(paid)
         if wants == "context":
             result = func(context, value, *args, **kwargs)
         elif wants == "eval_context":
@@ -431,7 +525,7 @@ def guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             result = func(context.environment, value, *args, **kwargs)
         else:
             result = func(value, *args, **kwargs)
-        return check_made(result)
+        return made(result, value, paid=paid)
 
     guarded._consentgen_guarded = True
     return guarded
@@ -497,6 +591,7 @@ class _Hook:
 
 def _loop(context, iterable: Any) -> Iterator[Any]:
     """Every {% for %} iterates through this: the clock is checked on each item."""
+    charge(_LOOP_BYTES)
     for item in iterable:
         run = _state.run
         if run is not None and time.monotonic() > run.deadline:
@@ -512,7 +607,18 @@ def _concat(context, parts: list[Any]) -> str:
         if total > MAX_LENGTH:
             refuse(f"joining texts to more than {MAX_LENGTH:,} characters")
     tick()
-    return markup_join(parts) if context.eval_ctx.autoescape else str_join(parts)
+    charge(total)
+    return made(markup_join(parts) if context.eval_ctx.autoescape else str_join(parts), paid=total)
+
+
+def _literal(context, value: Any) -> Any:
+    """A list, tuple or dict the template writes out (``[a, b]``, ``{'k': v}``): its own slots.
+
+    What it holds was counted when it was made; a literal is bounded by the
+    source, but a loop may make one many times and keep each.
+    """
+    charge(sys.getsizeof(value))
+    return value
 
 
 def _written(context, size: int) -> Markup:
@@ -521,7 +627,7 @@ def _written(context, size: int) -> Markup:
     return Markup("")
 
 
-HOOKS = {"loop": _loop, "concat": _concat, "written": _written}
+HOOKS = {"loop": _loop, "concat": _concat, "written": _written, "literal": _literal}
 _HOOK_PREFIX = "_consentgen_"
 
 
@@ -554,9 +660,27 @@ class _Instrument(NodeTransformer):
         node.iter = self._hook("loop", node.iter, node.lineno)
         return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
         self.generic_visit(node)
         return self._hook("concat", nodes.List(node.nodes, lineno=node.lineno), node.lineno)
+
+    def _literal(self, node: nodes.List | nodes.Tuple | nodes.Dict) -> nodes.Expr:
+        self.generic_visit(node)
+        if getattr(node, "ctx", "load") != "load":      # {% set a, b = ... %}: names, not a tuple
+            return node
+        return self._hook("literal", node, node.lineno)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
+
+    def _template_names(self, node: nodes.Stmt) -> nodes.Stmt:
+        """{% include ['a.md', 'b.md'] %}: the list of names stays as written, for jinja2.meta to read."""
+        names = node.template
+        self.generic_visit(node)
+        if isinstance(names, (nodes.List, nodes.Tuple)):
+            node.template = names
+        return node
+
+    visit_Include = visit_Extends = visit_Import = visit_FromImport = _template_names
 
     def visit_Output(self, node: nodes.Output) -> nodes.Output:
         self.generic_visit(node)
@@ -598,27 +722,33 @@ class LimitedEnvironment(SandboxedEnvironment):
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         tick()
+        paid = 0
         if operator == "*":
-            _check_times(left, right)
+            paid = _check_times(left, right)
         elif operator == "+":
-            _check_plus(left, right)
+            paid = _check_plus(left, right)
         elif operator == "**":
-            _check_power(left, right)
+            paid = _check_power(left, right)
         elif operator == "%" and isinstance(left, (str, bytes, bytearray)):
-            check_printf(left, right)
-        return check_made(super().call_binop(context, operator, left, right))
+            paid = check_printf(left, right)
+        charge(paid)
+        return made(super().call_binop(context, operator, left, right), left, right, paid=paid)
 
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         if type(__obj) is _Hook:                                  # only generated code holds one
             return __obj.func(__context, *args)
         tick()
         owner = getattr(__obj, "__self__", None)
-        if owner is not None:
-            _check_method(__obj, owner, args, kwargs)
+        if isinstance(owner, _KEEPERS):        # append, extend, update...: what it is given, it may keep
+            charge(footprint((args, kwargs), MAX_MADE))
+        elif owner is None:                    # a macro keeps its arguments (varargs, kwargs)
+            charge(sys.getsizeof(args) + sys.getsizeof(kwargs))
+        paid = _check_method(__obj, owner, args, kwargs) if owner is not None else 0
+        charge(paid)
         result = super().call(__context, __obj, *args, **kwargs)
-        if isinstance(owner, (list, dict, set, bytearray)):      # append, extend, update...
+        if isinstance(owner, _KEEPERS):
             check_made(owner)
-        return check_made(result)
+        return made(result, owner, *args, *kwargs.values(), paid=paid)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         tick()
@@ -626,6 +756,8 @@ class LimitedEnvironment(SandboxedEnvironment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         tick()
+        if isinstance(argument, slice):        # a copy of part of a text or list
+            return made(super().getitem(obj, argument), obj)
         return super().getitem(obj, argument)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -638,9 +770,10 @@ class LimitedEnvironment(SandboxedEnvironment):
         def checked(*args: Any, **kwargs: Any) -> str:
             tick()
             if by_map and len(args) == 1 and isinstance(args[0], dict):
-                check_format(fmt, (), args[0])
+                paid = check_format(fmt, (), args[0])
             else:
-                check_format(fmt, args, kwargs)
-            return check_made(wrapped(*args, **kwargs))
+                paid = check_format(fmt, args, kwargs)
+            charge(paid)
+            return made(wrapped(*args, **kwargs), paid=paid)
 
         return update_wrapper(checked, value)

@@ -159,8 +159,8 @@ REFUSED = [
     ("{{ ('x' * 1000)|replace('x', 'y' * 10000) }}", "refused: a text longer than 1,000,000 characters"),
     ("{{ ('x\\n' * 500000)|indent(1000) }}", "refused: an indented text longer than 1,000,000 characters"),
     ("{{ ['x'] | batch(10**9, 'y') | list }}", "refused: a batch size over 1,000,000"),
-    ("{% set s = 'x' * 1000000 %}{{ [s] * 1000 }}", "refused: printing a value longer than 1,000,000 characters"),
-    ("{% set s = 'x' * 1000000 %}{{ ([s] * 1000)|join }}", "refused: a text longer than 1,000,000 characters"),
+    ("{% set s = 'x' * 1000000 %}{{ [s, s] }}", "refused: printing a value longer than 1,000,000 characters"),
+    ("{% set s = 'x' * 1000000 %}{{ [s, s]|join }}", "refused: a text longer than 1,000,000 characters"),
     ("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
      "refused: joining texts to more than 1,000,000 characters"),
     ("{% set l = [1] %}{% for i in range(100) %}{% set _ = l.extend(l) %}{% endfor %}",
@@ -182,6 +182,57 @@ def test_a_template_that_would_eat_memory_or_time_is_refused_in_one_line(cli, wr
     assert result.exit_code == 2
     one_line(result, f"error: {path}:3: {message}")
     assert not (tmp_path / "out").exists()
+
+
+# Each keeps far more than it prints, every text under the 1,000,000-character limit. Before the
+# templates' allocations were counted, each held over 100 MB here (with range(10000), about 10 GB)
+# well inside the time budget.
+_KEEP = "{% set s = 'x' * 999000 %}{% set l = [] %}{% for i in range(120) %}{% set _ = l.append(VALUE) %}{% endfor %}"
+KEPT = {
+    "center": _KEEP.replace("VALUE", "i|string|center(1000000)"),
+    "map": "{{ range(120)|map('center', 1000000)|list|length }}",
+    "ljust": _KEEP.replace("VALUE", "(i|string).ljust(999000)"),
+    "printf": _KEEP.replace("VALUE", "'%999000d' % i"),
+    "str.format": _KEEP.replace("VALUE", "'{:>999000}'.format(i)"),
+    "concat": _KEEP.replace("VALUE", "s ~ i"),
+    "slice": _KEEP.replace("VALUE", "s[i:]"),
+    "replace": _KEEP.replace("VALUE", "s|replace('x', 'y')"),
+    "str.replace": _KEEP.replace("VALUE", "s.replace('x', 'y')"),
+    "join": _KEEP.replace("VALUE", "[s, i]|join"),
+    "a list of the same text": _KEEP.replace("VALUE", "s").replace("range(120)", "range(1000)"),
+}
+MADE = "refused: the templates made more than {} MB of texts and lists for one document"
+
+
+@pytest.mark.parametrize("name", KEPT)
+def test_what_a_template_makes_is_counted_not_only_what_it_prints(cli, write, template, tmp_path, name):
+    folder, path = template(KEPT[name])
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    one_line(result, f"error: {path}:3: {MADE.format(50)}")
+    assert not (tmp_path / "out").exists()
+
+
+# Many small things kept: new texts a method makes inside a list, and chains of lists or loops held
+# by a namespace. Tried with the limit at 2 MB, to stay quick (at 50 MB the loop chain takes 80,000 loops).
+SMALL_KEPT = {
+    "split": _KEEP.replace("VALUE", "('xy ' * 10000).split()").replace("range(120)", "range(20)"),
+    "literal chain": "{% set ns = namespace(keep=none) %}{% for i in range(1000) %}{% set ns.keep = [ns.keep"
+                     + ", i" * 1000 + "] %}{% endfor %}",
+    "loop chain": "{% set ns = namespace(keep=none) %}{% for i in range(100) %}{% for j in range(100) %}"
+                  "{% for x in [ns.keep] %}{% set ns.keep = loop %}{% endfor %}{% endfor %}{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("name", SMALL_KEPT)
+def test_small_things_kept_by_the_thousand_are_counted_too(cli, write, template, tmp_path, monkeypatch, name):
+    from consentgen import sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_MADE", 2_000_000, raising=False)
+    folder, path = template(SMALL_KEPT[name])
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    one_line(result, f"error: {path}:3: {MADE.format(2)}")
 
 
 def test_a_huge_template_file_is_refused_before_it_is_compiled(cli, write, tmp_path):
