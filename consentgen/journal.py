@@ -5,15 +5,19 @@ The build then swaps it in: the old files move to ``<stage>/old/`` and the new
 ones into their places, one rename each. Around that, ``OUT/.consentgen/journal``
 (one JSON line each, made durable before the next step) says
 
-- ``begin``: which files this packet is about to replace;
+- ``begin``: which files this packet is about to replace, and the SHA-256 of
+  each new file whose place was empty;
 - ``commit``: all are in place, with the packet's manifest records;
 - ``abort``: the swap failed and was undone.
 
 A failure during a swap (a full disk, a folder it may not write) undoes it at
 once. A kill leaves a ``begin`` with no ``commit``; the next build undoes it
 from the journal, so each packet is either as it was or wholly the new build.
-Every step of the undo is decided by which of the staged copy and the backup
-still exist, so an undo that is itself interrupted can be run again.
+An undo puts each backup back over whatever is in its place, and removes only
+a file it can prove it put there: one whose place was empty at the begin and
+that still has the new file's SHA-256. So an undo that is itself interrupted
+can be run again, and an undo run when the staging area is gone (deleted by
+hand, say) never takes away a file that was there before.
 
 Packets committed before a kill are in the journal but not yet in
 ``manifest.json``; ``verify`` names them, and the next build writes them into
@@ -26,12 +30,13 @@ import errno
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import manifest
 from .errors import ConsentgenError, display_path
-from .manifest import STATE_DIR, Record, path_problem
+from .manifest import _HEX64, STATE_DIR, Record, path_problem
 from .output import append_line, not_a_file, open_regular
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
@@ -54,6 +59,7 @@ class Begin:
     files: tuple[str, ...]
     drop: tuple[str, ...]
     mkdirs: tuple[str, ...]
+    new: dict[str, str] = field(default_factory=dict)     # file -> SHA-256, for files whose place was empty
 
 
 class Journal:
@@ -87,9 +93,10 @@ class Journal:
                 raise ConsentgenError(f"{display_path(dest.parent)}: leads outside the output folder; not written")
         mkdirs = sorted({p.relative_to(out).as_posix() for rel in files for p in (out / rel).parents
                          if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
-        begin = Begin(stage, key, stage, files, tuple(drop), tuple(mkdirs))
+        new = {r.path: r.sha256 for r in records if not os.path.lexists(out / r.path)}
+        begin = Begin(stage, key, stage, files, tuple(drop), tuple(mkdirs), new)
         self._append({"begin": begin.id, "packet": key, "stage": stage, "files": list(files), "drop": list(drop),
-                      "mkdirs": list(mkdirs)})
+                      "mkdirs": list(mkdirs), "new": new})
         try:
             for d in mkdirs:
                 (out / d).mkdir(exist_ok=True)
@@ -134,15 +141,18 @@ def _backup(dest: Path, backup: Path) -> None:
 
 
 def undo(out: Path, tmp: Path, begin: Begin) -> None:
-    """Put back a packet's earlier files; each step can be repeated after an interruption."""
-    staged, old = tmp / begin.stage / "new", tmp / begin.stage / "old"
+    """Put back a packet's earlier files; each step can be repeated after an interruption.
+
+    Only a file this swap provably put in an empty place is removed: the
+    staging area may be gone, and then a file in place may be the earlier one.
+    """
+    old = tmp / begin.stage / "old"
     for rel in reversed(begin.files):
-        s, b, d = staged / rel, old / rel, out / rel
-        if not os.path.lexists(s) and os.path.lexists(d):      # the new file is in place: take it back out
-            s.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(d, s)
+        b, d = old / rel, out / rel
         if os.path.lexists(b):
-            os.replace(b, d)
+            os.replace(b, d)                     # the earlier file back, over the new one if that is in place
+        elif rel in begin.new and _holds(d, begin.new[rel]):
+            d.unlink()                           # the new file, where there was none
     for rel in begin.drop:
         if os.path.lexists(old / rel):
             os.replace(old / rel, out / rel)
@@ -151,6 +161,14 @@ def undo(out: Path, tmp: Path, begin: Begin) -> None:
             (out / d).rmdir()
         except OSError:
             pass             # not empty (or gone): leave it
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is a file with these bytes (the new file this swap put there)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode) and manifest.sha256_file(path) == sha256
+    except OSError:
+        return False
 
 
 def _prune(out: Path, folder: Path) -> None:
@@ -174,7 +192,7 @@ class Pending:
 
 
 def _begin(out: Path, line: dict) -> Begin | None:
-    if set(line) != {"begin", "packet", "stage", "files", "drop", "mkdirs"}:
+    if set(line) - {"new"} != {"begin", "packet", "stage", "files", "drop", "mkdirs"}:
         return None
     key, stage = line["packet"], line["stage"]
     lists = [line[k] for k in ("files", "drop", "mkdirs")]
@@ -182,11 +200,15 @@ def _begin(out: Path, line: dict) -> Begin | None:
             and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in lists)):
         return None
     files, drop, mkdirs = lists
+    new = line.get("new", {})       # a begin from before "new" was recorded removes no file
+    if not (isinstance(new, dict) and all(p in files and isinstance(h, str) and _HEX64.fullmatch(h)
+                                          for p, h in new.items())):
+        return None
     if any(path_problem(out, p) or p.rsplit("/", 1)[0] != key for p in files + drop):
         return None
     if any(path_problem(out, f"{d}/x") or not (key == d or key.startswith(f"{d}/")) for d in mkdirs):
         return None
-    return Begin(stage, key, stage, tuple(files), tuple(drop), tuple(mkdirs))
+    return Begin(stage, key, stage, tuple(files), tuple(drop), tuple(mkdirs), new)
 
 
 def pending(out: Path) -> Pending:

@@ -856,3 +856,60 @@ def test_render_failing_to_rename_its_last_file_puts_the_others_back(cli, practi
     line = assert_one_line(cli("render", profile, "-o", out, "--format", "pdf"), 2)
     assert "Input/output error" in line and len(renamed) == 3
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_swap_undone_but_not_recorded_never_costs_the_earlier_files(cli, practice, tmp_path, monkeypatch):
+    """The undo of a failed swap could not be recorded (a full disk); the staging folder is then deleted
+    (which the README calls harmless) and the next build cannot build that packet: its files stay."""
+    import consentgen.journal as journal
+
+    out = tmp_path / "dist"
+    assert cli("build", practice, "-o", out, *PDF).exit_code == 0
+    before = packet_of(snapshot(out), "wren-kowalski")
+    edit(practice)
+    real_replace, real_append, placed = os.replace, journal.append_line, []
+
+    def replace(src, dst, *args, **kwargs):
+        if os.path.dirname(os.fsdecode(dst)) == str(out / "wren-kowalski") and "/new/" in os.fsdecode(src):
+            placed.append(dst)
+            if len(placed) == 2:
+                raise OSError(errno.EIO, os.strerror(errno.EIO), os.fsdecode(dst))
+        return real_replace(src, dst, *args, **kwargs)
+
+    def append_line(path, line):
+        if b'"abort"' in line:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fsdecode(path))
+        return real_append(path, line)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", replace)
+        patch.setattr(journal, "append_line", append_line)
+        failed = cli("build", practice, "-o", out, *PDF)
+    assert failed.exit_code == 1 and len(placed) == 2, failed.output
+    assert packet_of(snapshot(out), "wren-kowalski") == before          # undone at once
+    shutil.rmtree(out / ".consentgen" / "tmp")
+    (practice / "clinicians" / "wren-kowalski.yaml").write_text("clinician: [\n")
+    result = cli("build", practice, "-o", out, *PDF)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert packet_of(snapshot(out), "wren-kowalski") == before
+    assert cli("verify", out).exit_code == 0
+
+
+def test_a_failed_swap_into_empty_places_removes_just_its_new_files(cli, practice, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    (out / "wren-kowalski").mkdir(parents=True)
+    (out / "wren-kowalski" / "notes.txt").write_text("the user's own file\n")
+    real_replace, placed = os.replace, []
+
+    def replace(src, dst, *args, **kwargs):
+        if os.path.dirname(os.fsdecode(dst)) == str(out / "wren-kowalski") and "/new/" in os.fsdecode(src):
+            placed.append(dst)
+            if len(placed) == 3:
+                raise OSError(errno.EIO, os.strerror(errno.EIO), os.fsdecode(dst))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    result = cli("build", practice, "-o", out, *PDF)
+    assert result.exit_code == 1 and len(placed) == 3, result.output
+    assert sorted(p.name for p in (out / "wren-kowalski").iterdir()) == ["notes.txt"]
+    assert not (out / ".consentgen" / "journal").exists() and not (out / ".consentgen" / "tmp").exists()
