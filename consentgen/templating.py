@@ -8,18 +8,23 @@ or ``<b>`` prints literally: ``finalize`` turns plain text into escaped
 ``set``, ``field()``) is already ``Markup`` and passes untouched.
 
 Errors name ``template:line`` and never show the render context: it can hold
-a client's name. A name or key an error quotes is shown only if the template
-itself spells it; one computed from a value is not. Limits on time, output and
-size are in ``sandbox.py``.
+a client's name. A name, key or template name an error quotes is shown only if
+a template the error passed through writes it as a string literal, a name
+(variable, attribute, filter) or a number, and it equals no text or number in
+the render context (the profile's values, the client's name and id); else the
+error says "(a value, not shown)". Type names ('dict object') are shown.
+Limits on time, output and size are in ``sandbox.py``.
 """
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import functools
 import re
 import traceback
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +171,7 @@ def render_markdown(name: str, context: dict[str, Any], user_dirs: tuple[Path, .
     except jinja2.TemplateNotFound as exc:
         if exc.name == f"{name}.md":
             raise TemplateError(f"no document named '{name}' (see 'consentgen templates')") from None
-        raise TemplateError(_shown(f"template '{exc.name}' not found", _source(exc)),
-                            _where_from_traceback(exc)) from None
+        raise _template_error(exc, _document_where(env, name), env, context) from None
     except jinja2.TemplateSyntaxError as exc:
         raise _syntax_error(exc) from None
     except (RecursionError, MemoryError) as exc:      # an expression nested thousands deep
@@ -177,7 +181,7 @@ def render_markdown(name: str, context: dict[str, Any], user_dirs: tuple[Path, .
     try:
         return sandbox.render(template, context, seconds)
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line; see _template_error
-        raise _template_error(exc, _where(template.filename, None)) from None
+        raise _template_error(exc, _where(template.filename, None), env, context) from None
 
 
 def _document_where(env: jinja2.Environment, name: str) -> Where:
@@ -193,20 +197,24 @@ _STOPPED = {
 }
 
 
-def _template_error(exc: Exception, fallback: Where) -> TemplateError:
+def _template_error(exc: Exception, fallback: Where, env: jinja2.Environment,
+                    context: dict[str, Any]) -> TemplateError:
     """One line for anything that went wrong while rendering, quoting no value from the context."""
     where = _where_from_traceback(exc, fallback)
-    source = _source(exc)
     if isinstance(exc, jinja2.TemplateSyntaxError):       # an included template
         return _syntax_error(exc)
     if isinstance(exc, TemplateError):                     # a limit, or a message of ours
         return TemplateError(exc.message, where)
+
+    def shown(message: str) -> str:
+        return _shown(message, _spelled(env, exc), _context_texts(context))
+
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return TemplateError(_shown(f"refused: {exc}", source), where)
+        return TemplateError(shown(f"refused: {exc}"), where)
     if isinstance(exc, jinja2.UndefinedError):
-        return TemplateError(_shown(f"undefined: {exc.message}", source), where)
+        return TemplateError(shown(f"undefined: {exc.message}"), where)
     if isinstance(exc, jinja2.TemplateNotFound):
-        return TemplateError(_shown(f"template '{exc.name}' not found", source), where)
+        return TemplateError(shown(f"template '{exc.name}' not found"), where)
     if isinstance(exc, (RecursionError, MemoryError)):
         return TemplateError(_STOPPED[type(exc)], where)
     # The message is withheld: it could quote a client's data.
@@ -219,7 +227,10 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError) -> TemplateError:
 
 
 _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
+_ELEMENT = re.compile(r"(?<= has no element ).+")    # Jinja prints a key that is not text unquoted (its repr)
 _TYPE_NAME = re.compile(r"[\w.]+ object")       # Jinja names a value's type as 'str object'
+_SPELLING = frozenset({"string", "name", "integer", "float"})
+_NOT_SHOWN = "(a value, not shown)"
 
 
 def _type_name(text: str) -> bool:
@@ -230,30 +241,69 @@ def _type_name(text: str) -> bool:
     return bool(_TYPE_NAME.fullmatch(text)) or text == "None" or isinstance(getattr(builtins, text, None), type)
 
 
-def _shown(message: str, source: str) -> str:
-    """The message, with each quoted name it does not find in the template's source left out.
+def _shown(message: str, spelled: set[str], hidden: set[str]) -> str:
+    """The message, with each quoted name or key left out unless the template spelled it.
 
-    ``{{ practice[client.name] }}`` fails with "has no attribute 'Zelda …'":
-    the key is a client's name, not something the template wrote.
+    ``spelled``: what the templates write as literals, names and numbers;
+    ``hidden``: every text and number of the render context, never shown even
+    if a template spells it too. ``{{ practice[client.name] }}`` fails with
+    "has no attribute 'Zelda …'": the key is a client's name.
     """
-    def keep(m: re.Match) -> str:
+    def keep(text: str, type_follows: bool = False) -> bool:
+        return text not in hidden and (text in spelled or type_follows or _type_name(text))
+
+    def quoted(m: re.Match) -> str:
         text = m.group(1) if m.group(1) is not None else m.group(2)
-        if _type_name(text) or m.string.startswith(" object", m.end()) or (text and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", source)):
-            return m.group(0)
-        return "(a value, not shown)"
+        return m.group(0) if keep(text, m.string.startswith(" object", m.end())) else _NOT_SHOWN
 
-    return _QUOTED.sub(keep, message)
+    element = _ELEMENT.search(message)
+    if element and not keep(element.group(0)):
+        message = message[:element.start()] + _NOT_SHOWN
+    return _QUOTED.sub(quoted, message)
 
 
-def _source(exc: BaseException) -> str:
-    """The source of the template where an error happened, or '' if none is known."""
-    frames = _template_frames(exc)
-    if not frames:
-        return ""
-    try:
-        return Path(frames[-1].filename).read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return ""
+def _spelled(env: jinja2.Environment, exc: BaseException) -> set[str]:
+    """What the templates an error passed through spell: string literals, names, attribute names, numbers.
+
+    Read with Jinja's own lexer, so a word of the template's text ("Grace
+    period") or of a comment is not among them.
+    """
+    found: set[str] = set()
+    for filename in dict.fromkeys(f.filename for f in _template_frames(exc)):
+        try:
+            source = Path(filename).read_text(encoding="utf-8")
+            found.update(str(token.value) for token in env.lexer.tokenize(source) if token.type in _SPELLING)
+        except (OSError, ValueError, jinja2.TemplateSyntaxError):
+            continue
+    return found
+
+
+_MAX_CONTEXT_ITEMS = 100_000
+
+
+def _context_texts(context: dict[str, Any]) -> set[str]:
+    """Every text and number the render context holds (in its dicts, lists and view objects), as printed."""
+    found: set[str] = set()
+    todo: list[Any] = list(context.values())
+    seen: set[int] = set()
+    while todo and len(seen) < _MAX_CONTEXT_ITEMS:
+        item = todo.pop()
+        if isinstance(item, str):
+            found.add(str(item))
+        elif isinstance(item, (int, float, Decimal)) and not isinstance(item, bool):
+            found.update((str(item), repr(item)))
+        elif id(item) in seen:
+            continue
+        elif isinstance(item, dict):
+            seen.add(id(item))
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            seen.add(id(item))
+            todo.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            seen.add(id(item))
+            todo.extend(getattr(item, f.name, None) for f in dataclasses.fields(item))
+    return found
 
 
 def _where(filename: str | None, line: int | None) -> Where:

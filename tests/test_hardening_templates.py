@@ -298,3 +298,27 @@ def test_a_template_cannot_call_the_sandboxs_own_hooks(cli, write, template, tmp
     assert result.exit_code == 2, result.output
     one_line(result, f"error: {path}:3: ")
     assert not (tmp_path / "out").exists()
+
+
+# An error shows a quoted name or key only if the template wrote it, and never one equal to a value
+# of the profile or the client. Before, any word of the template counted ("Grace period").
+SPELLED = [
+    ("Grace period\n{{ clinician[client.name] }}", 4, "undefined: 'dict object' has no attribute (a value, not shown)"),
+    ("{{ clinician['Grace'] }}", 3, "undefined: 'dict object' has no attribute (a value, not shown)"),
+    ("Our LPC team\n{{ practice[clinician.credentials] }}", 4,
+     "undefined: 'dict object' has no attribute (a value, not shown)"),
+    ("{{ practice[(client.name, 1)] }}", 3, "undefined: dict object has no element (a value, not shown)"),
+    ("{{ clinician['nick name'] }}", 3, "undefined: 'dict object' has no attribute 'nick name'"),
+    ("{{ practice[31337] }}", 3, "undefined: dict object has no element 31337"),
+]
+
+
+@pytest.mark.parametrize("body, line, message", SPELLED, ids=[b for b, _, _ in SPELLED])
+def test_an_error_shows_only_what_the_template_spells_and_no_profile_value(cli, write, template, tmp_path, body,
+                                                                          line, message):
+    folder, path = template(body)
+    result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder,
+                 "--client-name", "Grace", "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert one_line(result, f"error: {path}:{line}: {message}") == f"error: {path}:{line}: {message}"
+    assert "Grace" not in result.stderr and "LPC" not in result.stderr
