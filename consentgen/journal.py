@@ -31,12 +31,12 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import manifest
 from .errors import ConsentgenError, display_path
-from .manifest import _HEX64, STATE_DIR, Record, path_problem
+from .manifest import HEX64, STATE_DIR, Record, path_problem
 from .output import append_line, not_a_file, open_regular
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
@@ -53,9 +53,8 @@ def stops_build(code: int | None) -> bool:
 
 @dataclass(frozen=True)
 class Begin:
-    id: str
     packet: str
-    stage: str
+    stage: str                       # also the begin's id in the journal
     files: tuple[str, ...]
     drop: tuple[str, ...]
     mkdirs: tuple[str, ...]
@@ -94,8 +93,8 @@ class Journal:
         mkdirs = sorted({p.relative_to(out).as_posix() for rel in files for p in (out / rel).parents
                          if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
         new = {r.path: r.sha256 for r in records if not os.path.lexists(out / r.path)}
-        begin = Begin(stage, key, stage, files, tuple(drop), tuple(mkdirs), new)
-        self._append({"begin": begin.id, "packet": key, "stage": stage, "files": list(files), "drop": list(drop),
+        begin = Begin(key, stage, files, tuple(drop), tuple(mkdirs), new)
+        self._append({"begin": stage, "packet": key, "stage": stage, "files": list(files), "drop": list(drop),
                       "mkdirs": list(mkdirs), "new": new})
         try:
             for d in mkdirs:
@@ -106,11 +105,11 @@ class Journal:
             for rel in files:
                 _backup(out / rel, old / rel)
                 os.replace(staged / rel, out / rel)
-            self._append({"commit": begin.id, "records": [_record_json(r) for r in records], "state": entry.as_json()})
+            self._append({"commit": stage, "records": [asdict(r) for r in records], "state": entry.as_json()})
         except BaseException:
             try:
                 undo(out, self.tmp, begin)
-                self._append({"abort": begin.id})
+                self.abort(begin)
             except OSError:
                 self.unresolved = True       # the journal still holds the begin: the next build finishes the undo
             raise
@@ -120,18 +119,12 @@ class Journal:
         for rel in drop:
             _prune(out, (out / rel).parent)
 
-    def abort_all(self, begins: list[Begin]) -> None:
-        for begin in begins:
-            self._append({"abort": begin.id})
+    def abort(self, begin: Begin) -> None:
+        """Record that a begun swap was undone."""
+        self._append({"abort": begin.stage})
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def _record_json(record: Record) -> dict:
-    from dataclasses import asdict
-
-    return asdict(record)
 
 
 def _backup(dest: Path, backup: Path) -> None:
@@ -201,14 +194,14 @@ def _begin(out: Path, line: dict) -> Begin | None:
         return None
     files, drop, mkdirs = lists
     new = line.get("new", {})       # a begin from before "new" was recorded removes no file
-    if not (isinstance(new, dict) and all(p in files and isinstance(h, str) and _HEX64.fullmatch(h)
+    if not (isinstance(new, dict) and all(p in files and isinstance(h, str) and HEX64.fullmatch(h)
                                           for p, h in new.items())):
         return None
     if any(path_problem(out, p) or p.rsplit("/", 1)[0] != key for p in files + drop):
         return None
     if any(path_problem(out, f"{d}/x") or not (key == d or key.startswith(f"{d}/")) for d in mkdirs):
         return None
-    return Begin(stage, key, stage, tuple(files), tuple(drop), tuple(mkdirs), new)
+    return Begin(key, stage, tuple(files), tuple(drop), tuple(mkdirs), new)
 
 
 def pending(out: Path) -> Pending:
@@ -244,7 +237,7 @@ def pending(out: Path) -> Pending:
             if begin is None:
                 found.ignored.append(f"{display_path(path)}:{number}: not a journal line")
             else:
-                begins[begin.id] = begin
+                begins[begin.stage] = begin
                 found.paths.update(begin.files + begin.drop)
         elif set(line) == {"abort"} and isinstance(line["abort"], str) and line["abort"] in begins:
             begins.pop(line["abort"])
@@ -274,7 +267,7 @@ def recover(out: Path) -> Pending:
     for begin in reversed(found.unfinished):
         try:
             undo(out, journal.tmp, begin)
-            journal.abort_all([begin])
+            journal.abort(begin)
         except OSError as exc:
             raise ConsentgenError(f"{display_path(out / begin.packet)}: a stopped build was replacing these files "
                                   f"and they cannot be put back ({exc.strerror}); fix that and build again") from None

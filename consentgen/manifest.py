@@ -26,7 +26,7 @@ from .errors import ConsentgenError, display_path
 NAME = "manifest.json"
 FORMAT = 1
 STATE_DIR = ".consentgen"          # under OUT: the build's own bookkeeping, never an output
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX64 = re.compile(r"[0-9a-f]{64}")            # a SHA-256 in hex
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -133,7 +133,7 @@ def entry_problem(out: Path, entry: object) -> str | None:
         return f"path {shown(entry['path'])} does not end in .{shown(entry['format'])}"
     if entry["client_id"] is not None and not is_text(entry["client_id"]):
         return "client_id is not text"
-    if not isinstance(entry["sha256"], str) or not _HEX64.fullmatch(entry["sha256"]):
+    if not isinstance(entry["sha256"], str) or not HEX64.fullmatch(entry["sha256"]):
         return "sha256 is not a SHA-256 in hex"
     if not _is_int(entry["size"]) or not (entry["pages"] is None or _is_int(entry["pages"])):
         return "size or pages is not a count"

@@ -20,14 +20,13 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
-from .manifest import NAME as MANIFEST, STATE_DIR, path_problem, shown
+from .manifest import HEX64, NAME as MANIFEST, STATE_DIR, path_problem, shown
 from .output import PRIVATE, not_a_file, write_atomic, write_new
 
 STATE = "state.json"
@@ -36,7 +35,6 @@ TMP = "tmp"                 # the staging area; emptied at the start and the end
 OLD_KEY = "key"             # where versions before 0.2 kept the key, inside OUT
 FORMAT = 2
 KEY_ENV = "CONSENTGEN_STATE_KEY_FILE"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ def parse_entry(out: Path, key: object, value: object) -> Entry | None:
     if path_problem(out, f"{key}/x") is not None:       # a packet's key is the folder its files are in
         return None
     fingerprint, files = value["fingerprint"], value["files"]
-    if not isinstance(fingerprint, str) or not _HEX64.fullmatch(fingerprint) or not isinstance(files, list):
+    if not isinstance(fingerprint, str) or not HEX64.fullmatch(fingerprint) or not isinstance(files, list):
         return None
     if len(set(map(str, files))) != len(files):
         return None
