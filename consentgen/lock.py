@@ -76,9 +76,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _busy(folder: Path, path: Path, fd: int, shared: bool, doing: str) -> Busy:
-    """Why the lock is taken, saying only what is known: a reader (verify), or the writer the file names."""
+def _busy(folder: Path, path: Path, fd: int, shared: bool, doing: str) -> Busy | None:
+    """Why the lock is taken, saying only what is known: a reader (verify), or the writer the file names.
+
+    None when it turns out to be free after all (its holder has just let go): it is ours now.
+    """
     if not shared and fcntl is not None and _try(fd, shared=True):
+        if _try(fd, shared=False):
+            return None
         fcntl.flock(fd, fcntl.LOCK_UN)           # only readers hold it: let go of the share just taken
         what = "is being verified by another consentgen"
     else:
@@ -103,8 +108,9 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
 
     Waits up to ``wait`` seconds for another holder; then raises Busy, one
     line saying who holds it as far as that is known: a ``verify``, or the
-    building or rendering process the file names. A shared holder (verify) never creates the
-    lock file: a folder no build has used needs no lock to be read.
+    building or rendering process the file names. A shared holder (verify)
+    never creates the lock file: a folder no build has used needs no lock to
+    be read.
     """
     path = state_dir / NAME
     writable = not shared
@@ -132,7 +138,10 @@ def hold(folder: Path, state_dir: Path, *, wait: float = 0.0, shared: bool = Fal
         deadline = time.monotonic() + max(wait, 0.0)
         while not _try(fd, shared):
             if time.monotonic() >= deadline:
-                raise _busy(folder, path, fd, shared, doing)
+                busy = _busy(folder, path, fd, shared, doing)
+                if busy is None:
+                    break
+                raise busy
             time.sleep(0.1)
         if writable:
             with contextlib.suppress(OSError):
