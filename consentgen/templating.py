@@ -98,11 +98,48 @@ def field_cell(kind: str, name: str, label: str) -> Markup:
     return Markup(f"`field {kind} {name} {safe}`")
 
 
+def read_template(path: Path) -> str:
+    """A template file's text; a file that cannot be read, or is not UTF-8, is a one-line TemplateError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"cannot be read: {exc.strerror or type(exc).__name__}", Where(display_path(path))) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        try:
+            meant = f" (in Windows text it is {bytes([byte]).decode('cp1252')})"
+        except UnicodeDecodeError:
+            meant = ""
+        raise TemplateError(f"not UTF-8 text: byte 0x{byte:02X} cannot be read{meant}; save the file as UTF-8",
+                            Where(display_path(path), raw.count(b"\n", 0, exc.start) + 1)) from None
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja's loader for one folder, with ``read_template``'s errors instead of an exception of Python's.
+
+    A file is read only when a document needs it, so a bad file nobody uses
+    harms nothing.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        try:
+            return super().get_source(environment, template)
+        except (UnicodeDecodeError, OSError):
+            pieces = jinja2.loaders.split_template_path(template)
+            for folder in self.searchpath:
+                path = Path(folder, *pieces)
+                if path.is_file():
+                    read_template(path)     # raises the one-line error
+            raise
+
+
 @functools.cache
 def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> sandbox.LimitedEnvironment:
     """The one Environment: user folders first, then the built-in templates."""
-    loaders = [jinja2.FileSystemLoader(str(d)) for d in user_dirs]
-    loaders.append(jinja2.FileSystemLoader(str(data_dir("templates") / language)))
+    loaders = [_Loader(str(d)) for d in user_dirs]
+    loaders.append(_Loader(str(data_dir("templates") / language)))
     env = sandbox.LimitedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
@@ -151,13 +188,20 @@ _DESCRIPTION = re.compile(r"^\{#-?\s*(.+?)\s*-?#\}", re.S)
 
 
 def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> list[TemplateInfo]:
-    """Every document (a top-level ``NAME.md``), user folders shadowing built-ins."""
+    """Every document (a top-level ``NAME.md``), user folders shadowing built-ins.
+
+    A file that cannot be read is still listed, its description saying why:
+    only a document that uses it fails.
+    """
     found: dict[str, TemplateInfo] = {}
     for folder in (*user_dirs, data_dir("templates") / language):
         for path in sorted(folder.glob("*.md")):
             if path.stem not in found:
-                m = _DESCRIPTION.match(path.read_text(encoding="utf-8"))
-                desc = _SPACE.sub(" ", m.group(1)).strip() if m else ""
+                try:
+                    m = _DESCRIPTION.match(read_template(path))
+                    desc = _SPACE.sub(" ", m.group(1)).strip() if m else ""
+                except TemplateError as exc:
+                    desc = f"(cannot be used: {exc})"
                 found[path.stem] = TemplateInfo(path.stem, desc, path)
     return sorted(found.values(), key=lambda t: t.name)
 
@@ -203,8 +247,8 @@ def _template_error(exc: Exception, fallback: Where, env: jinja2.Environment,
     where = _where_from_traceback(exc, fallback)
     if isinstance(exc, jinja2.TemplateSyntaxError):       # an included template
         return _syntax_error(exc)
-    if isinstance(exc, TemplateError):                     # a limit, or a message of ours
-        return TemplateError(exc.message, where)
+    if isinstance(exc, TemplateError):                     # a limit, or a file that could not be read
+        return TemplateError(exc.message, exc.where or where)
 
     def shown(message: str) -> str:
         return _shown(message, _spelled(env, exc), _context_texts(context))

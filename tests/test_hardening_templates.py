@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from .conftest import EXAMPLE, MINIMAL
+from .conftest import EXAMPLE, MINIMAL, ROOT
 from .readback import pdf_text
 
 BUDGET = 1          # seconds: --template-seconds in the timed tests
@@ -322,3 +322,32 @@ def test_an_error_shows_only_what_the_template_spells_and_no_profile_value(cli, 
     assert result.exit_code == 2
     assert one_line(result, f"error: {path}:{line}: {message}") == f"error: {path}:{line}: {message}"
     assert "Grace" not in result.stderr and "LPC" not in result.stderr
+
+
+# -- a template file that is not UTF-8 -------------------------------------------------------
+
+def test_a_file_that_is_not_utf8_is_one_line_when_it_is_used_and_harmless_when_not(cli, write, tmp_path):
+    profile = write("p.yaml", MINIMAL)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "latin.md").write_bytes(b"# Caf\xe9\n")
+    (folder / "inc.md").write_bytes(b"ok\n\nCaf\xe9\n")
+    write("mine/uses.md", '# Uses\n\n{% include "inc.md" %}\n')
+
+    solo = sorted((ROOT / "profiles" / "example-solo" / "clinicians").glob("*.yaml"))
+    result = cli("check", *solo, "--templates", folder)                    # neither file is in the packet
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+
+    result = cli("render", profile, "--doc", "latin", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    one_line(result, f"error: {folder / 'latin.md'}:1: not UTF-8 text: byte 0xE9 cannot be read")
+    result = cli("render", profile, "--doc", "uses", "--templates", folder, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    one_line(result, f"error: {folder / 'inc.md'}:3: not UTF-8 text: byte 0xE9 cannot be read")
+    assert not (tmp_path / "out").exists()
+
+    result = cli("templates", "--templates", folder)                       # listed, as one line of the list
+    assert result.exit_code == 0, result.output
+    listed = [line for line in result.stdout.splitlines() if line.split()[0] == "latin"]
+    assert len(listed) == 1 and f"(cannot be used: {folder / 'latin.md'}:1: not UTF-8 text" in listed[0]
