@@ -103,6 +103,7 @@ class _State(threading.local):
 
 _state = _State()
 
+
 def tick() -> None:
     """Stop the render if its time is up (cheap: called on every hook)."""
     run = _state.run
@@ -117,15 +118,14 @@ def _wrote(size: int) -> None:
     run.written += size
     if run.written > MAX_WRITTEN:
         refuse(f"the templates wrote more than {MAX_WRITTEN:,} characters for one document")
-    if time.monotonic() > run.deadline:
-        raise TemplateTimeout(run.seconds)
+    tick()
 
 
 def charge(size: int) -> None:
     """Count ``size`` bytes the templates made (or are about to make) for the document being rendered.
 
-    The count only grows with what is made, never shrinks when it is let go:
-    a bound on everything made is a bound on what is held at any moment.
+    Nothing is given back when a value is let go (only an estimate charged in
+    advance is corrected), so a bound on all that is made bounds what is held.
     """
     run = _state.run
     if run is None:
@@ -593,9 +593,7 @@ def _loop(context, iterable: Any) -> Iterator[Any]:
     """Every {% for %} iterates through this: the clock is checked on each item."""
     charge(_LOOP_BYTES)
     for item in iterable:
-        run = _state.run
-        if run is not None and time.monotonic() > run.deadline:
-            raise TemplateTimeout(run.seconds)
+        tick()
         yield item
 
 
