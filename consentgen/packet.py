@@ -60,7 +60,8 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
     """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
 
     ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
-    A file that cannot be written raises WriteError (the build stops: the staging folder is everyone's).
+    A file that cannot be written raises WriteError with its errno; ``journal.stops_build`` decides whether
+    that stops the build (a full disk, a read-only folder) or fails only this packet.
     """
     job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
