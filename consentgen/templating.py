@@ -13,7 +13,8 @@ a template the error passed through writes it as a string literal, a name
 (variable, attribute, filter) or a number, and it equals no text or number in
 the render context (the profile's values, the client's name and id); else the
 error says "(a value, not shown)". Type names ('dict object') are shown.
-Limits on time, output and size are in ``sandbox.py``.
+Limits on time, output and memory are in ``limits.py``, put into the sandbox by
+``sandbox.py``.
 """
 from __future__ import annotations
 

@@ -226,9 +226,9 @@ SMALL_KEPT = {
 
 @pytest.mark.parametrize("name", SMALL_KEPT)
 def test_small_things_kept_by_the_thousand_are_counted_too(cli, write, template, tmp_path, monkeypatch, name):
-    from consentgen import sandbox
+    from consentgen import limits
 
-    monkeypatch.setattr(sandbox, "MAX_MADE", 2_000_000, raising=False)
+    monkeypatch.setattr(limits, "MAX_MADE", 2_000_000)
     folder, path = template(SMALL_KEPT[name])
     result = cli("render", write("p.yaml", MINIMAL), "--doc", "bad", "--templates", folder, "-o", tmp_path / "out")
     assert result.exit_code == 2, result.output
