@@ -383,7 +383,7 @@ def verify(out: Path) -> None:
     replacing when it stopped (interrupted), and files no entry lists
     (untracked, which alone do not fail the check).
     """
-    from .manifest import verify as run_verify
+    from .verify import verify as run_verify
 
     with user_errors():
         result = run_verify(out)

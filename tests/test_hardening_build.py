@@ -670,7 +670,7 @@ def test_a_bug_in_any_command_is_one_line(cli, practice, tmp_path, monkeypatch, 
         args = ("render", profile, "-o", tmp_path / "single")
     elif command == "verify":
         assert cli("build", practice, "-o", tmp_path / "dist", *PDF).exit_code == 0
-        monkeypatch.setattr("consentgen.manifest.sha256_file", buggy)
+        monkeypatch.setattr("consentgen.verify.sha256_file", buggy)
         args = ("verify", tmp_path / "dist")
     else:
         monkeypatch.setattr("consentgen.lint.check_context", buggy)
