@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import textfile
 from .errors import ConsentgenError, Where, display_path
 from .model_base import clean_text
 from .output import RESERVED
@@ -124,24 +125,11 @@ def _csv_problem(exc: csv.Error) -> str:
 def _read_text(path: Path, shown: str) -> str:
     """The roster as text; every way it cannot be read is a one-line RosterError (with its line when known)."""
     try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise RosterError("no such file", Where(shown)) from None
-    except IsADirectoryError:
-        raise RosterError("is a folder, not a CSV file", Where(shown)) from None
-    except OSError as exc:
-        raise RosterError(f"cannot read: {exc.strerror or type(exc).__name__}", Where(shown)) from None
-    if len(raw) > MAX_BYTES:
-        raise RosterError(f"larger than {MAX_BYTES // (1024 * 1024)} MB; split the roster into smaller files",
-                          Where(shown))
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise RosterError("saved as UTF-16 ('Unicode text'); save it as 'CSV UTF-8'", Where(shown, 1))
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise RosterError("not UTF-8 text; save it as 'CSV UTF-8' (comma delimited)", Where(shown, line)) from None
+        raw = textfile.read_bytes(path, MAX_BYTES, "a CSV file",
+                                  f"larger than {MAX_BYTES // (1024 * 1024)} MB; split the roster into smaller files")
+        return textfile.decode(raw, save_as="'CSV UTF-8' (comma delimited)", bom=True)
+    except textfile.Unreadable as exc:
+        raise RosterError(exc.message, Where(shown, exc.line)) from None
 
 
 def _check_header(header: list[str] | None, shown: str, line: int) -> dict[str, int]:

@@ -33,7 +33,8 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from . import sandbox
+from . import sandbox, textfile
+from .limits import MAX_SOURCE
 from .errors import TemplateError, Where, display_path
 from .resources import data_dir
 from .labels import state_name
@@ -102,19 +103,11 @@ def field_cell(kind: str, name: str, label: str) -> Markup:
 def read_template(path: Path) -> str:
     """A template file's text; a file that cannot be read, or is not UTF-8, is a one-line TemplateError."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"cannot be read: {exc.strerror or type(exc).__name__}", Where(display_path(path))) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        byte = raw[exc.start]
-        try:
-            meant = f" (in Windows text it is {bytes([byte]).decode('cp1252')})"
-        except UnicodeDecodeError:
-            meant = ""
-        raise TemplateError(f"not UTF-8 text: byte 0x{byte:02X} cannot be read{meant}; save the file as UTF-8",
-                            Where(display_path(path), raw.count(b"\n", 0, exc.start) + 1)) from None
+        raw = textfile.read_bytes(path, 4 * MAX_SOURCE, "a template file",      # UTF-8: up to 4 bytes a character
+                                  f"refused: a template longer than {MAX_SOURCE:,} characters")
+        return textfile.decode(raw)
+    except textfile.Unreadable as exc:
+        raise TemplateError(exc.message, Where(display_path(path), exc.line)) from None
 
 
 class _Loader(jinja2.FileSystemLoader):

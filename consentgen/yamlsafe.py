@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import textfile
 from .errors import ProfileError, Where, display_path
 from .model_base import describe_character
 
@@ -237,18 +238,10 @@ def _refuse_characters(text: str, shown: str) -> str:
 
 def _decode(raw: bytes, shown: str) -> str:
     """UTF-8 text with universal line ends, or a ProfileError naming the line of the first bad byte."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ProfileError("saved as UTF-16 text; save it as UTF-8", Where(shown, 1))
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        byte = raw[exc.start]
-        try:
-            meant = f" (in Windows text it is {bytes([byte]).decode('cp1252')})" if byte >= 0x80 else ""
-        except UnicodeDecodeError:
-            meant = ""
-        raise ProfileError(f"not UTF-8 text: byte 0x{byte:02X} cannot be read{meant}; save the file as UTF-8",
-                           Where(shown, raw.count(b"\n", 0, exc.start) + 1)) from None
+        text = textfile.decode(raw)
+    except textfile.Unreadable as exc:
+        raise ProfileError(exc.message, Where(shown, exc.line)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -272,19 +265,12 @@ def _read_cached(path: str, shown: str, mtime_ns: int, size: int) -> tuple[dict,
 
 
 def _read_bytes(path: Path, shown: str) -> bytes:
-    """The file's bytes, read no further than the size limit (a pipe or a device has no size to check)."""
+    """The file's bytes, read no further than the size limit."""
     try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ProfileError("no such file", Where(shown)) from None
-    except IsADirectoryError:
-        raise ProfileError("is a folder, not a profile file", Where(shown)) from None
-    except OSError as exc:
-        raise ProfileError(f"cannot read: {exc.strerror or type(exc).__name__}", Where(shown)) from None
-    if len(raw) > MAX_BYTES:
-        raise ProfileError(f"file is larger than {MAX_BYTES // 1024} KiB; is it really a profile?", Where(shown))
-    return raw
+        return textfile.read_bytes(path, MAX_BYTES, "a profile file",
+                                   f"file is larger than {MAX_BYTES // 1024} KiB; is it really a profile?")
+    except textfile.Unreadable as exc:
+        raise ProfileError(exc.message, Where(shown)) from None
 
 
 def _read_yaml(path: Path) -> tuple[dict, Positions]:

@@ -336,7 +336,7 @@ def test_a_word_line_break_in_a_client_name_becomes_a_space(tmp_path):
     (f'client_id,clinician,client_name\nc-1,ana-nunez,Bo\nc-2,ana-nunez,"{CLIENT}\n', 3,
      'malformed CSV: a quoted cell that starts in this row is never closed'),
     (f"client_id,clinician,client_name\nc-1,ana-nunez,{CLIENT}\x92s\n".encode("latin-1"), 2,
-     "not UTF-8 text; save it as 'CSV UTF-8'"),
+     "not UTF-8 text: byte 0x92 cannot be read (in Windows text it is \u2019); save the file as 'CSV UTF-8'"),
     (f"client_id;clinician;client_name\nc-1;ana-nunez;{CLIENT}\n", 1,
      "the first line must be the header"),
 ])
