@@ -62,8 +62,9 @@ _templates_option = click.option(
     help="A folder of your own templates, searched before the built-in ones.")
 _a4_option = click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
 _template_seconds_option = click.option(
-    "--template-seconds", "template_seconds", type=click.FloatRange(0, 86400, min_open=True), default=10.0,
-    show_default=True, metavar="SECONDS", help="Stop a document whose templates take longer than this to render.")
+    "--template-seconds", "template_seconds", type=click.FloatRange(0, 86400, min_open=True), default=None,
+    metavar="SECONDS",           # the default is limits.DEFAULT_SECONDS, not imported here: it would slow start-up
+    help="Stop a document whose templates take longer than this to render.  [default: 10]")
 _sources_option = click.option(
     "--sources", is_flag=True,
     help="Also the practice's appendix of sources: the codes and laws each document cites (never given to clients).")

@@ -43,7 +43,7 @@ class Job:
     template_dirs: tuple[Path, ...] = ()
     page_size: str = "letter"
     sources: bool = False                 # add the practice's sources appendix (never part of the packet)
-    template_seconds: float | None = None  # each document's time to render its templates; None: 10 s
+    template_seconds: float | None = None  # each document's time to render its templates; None: limits.DEFAULT_SECONDS
 
     @property
     def packet(self) -> bool:

@@ -45,7 +45,7 @@ class Settings:
     page_size: str = "letter"
     template_dirs: tuple[Path, ...] = ()
     sources: bool = False                # the practice's appendix of sources, beside the packet
-    template_seconds: float = 10.0       # each document's time to render its templates (--template-seconds)
+    template_seconds: float | None = None  # each document's time to render its templates; None: limits.DEFAULT_SECONDS
 
 
 def pdf_pages(data: bytes) -> int:

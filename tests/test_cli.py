@@ -223,3 +223,10 @@ def test_the_build_summary_says_1_file_not_1_files():
     assert _summary(one) == "built 1 packet (1 file), skipped 0 unchanged, failed 0, in 0.0 s"
     assert _summary(Report(built=["jo", "al"], files_written=8, skipped=["mo"])).startswith(
         "built 2 packets (8 files), skipped 1 unchanged")
+
+
+@pytest.mark.parametrize("command", ["render", "check", "build"])
+def test_the_template_budget_the_help_names_is_the_one_applied(cli, command):
+    from consentgen.limits import DEFAULT_SECONDS
+
+    assert f"[default: {DEFAULT_SECONDS:g}]" in " ".join(cli(command, "--help").stdout.split())
