@@ -23,7 +23,7 @@ from .document import Document, Heading, parse, refs_in, resolve_refs
 from .errors import ConsentgenError, ProfileError, display_path
 from .models import Profile
 from .profiles import LoadedProfile
-from .templating import list_documents, long_date, render_markdown
+from .templating import document_names, list_documents, long_date, render_markdown
 
 DEFAULT_DOCS: tuple[str, ...] = ("our-relationship",)
 SOURCES = "sources"       # the practice's appendix of sources (--sources)
@@ -72,7 +72,7 @@ def documents_for(loaded: LoadedProfile, job: Job) -> tuple[str, ...]:
 
 def _known_documents(loaded: LoadedProfile, job: Job, names: list[str]) -> None:
     """A packet that names a document no template folder has is the profile's error, at its line."""
-    known = {t.name for t in list_documents(job.template_dirs, loaded.profile.language)}
+    known = document_names(job.template_dirs, loaded.profile.language)
     for i, name in enumerate(loaded.profile.packet or ()):
         if name not in known and name not in (KEY_POINTS, SIGNATURES):
             where = loaded.positions.get(("packet", i)) or loaded.positions.get(("packet",))

@@ -241,12 +241,15 @@ class LimitedEnvironment(SandboxedEnvironment):
             setattr(self, _HOOK_PREFIX + name, _Hook(func))
         self.globals.update(range=limited_range, lipsum=limited_lipsum)
 
-    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+    def references(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """The tree as Jinja reads it, to find the templates it names; never compiled, so not instrumented."""
         if len(source) > MAX_SOURCE:
             raise TemplateError(f"refused: a template longer than {MAX_SOURCE:,} characters",
                                 Where(display_path(filename) if filename else name or "<template>"))
-        tree = super()._parse(source, name, filename)
-        tree = _Instrument(self).visit(tree)
+        return super()._parse(source, name, filename)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = _Instrument(self).visit(self.references(source, name, filename))
         tree.set_environment(self)
         return tree
 

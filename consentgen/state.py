@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
-from .manifest import HEX64, NAME as MANIFEST, STATE_DIR, path_problem, shown
+from .manifest import HEX64, NAME as MANIFEST, STATE_DIR, Within, path_problem, shown
 from .output import PRIVATE, not_a_file, write_atomic, write_new
 
 STATE = "state.json"
@@ -110,8 +110,9 @@ def read_state(out: Path) -> tuple[dict[str, Entry], list[str]]:
         return {}, [f"{where}: not a build state this consentgen knows; every packet is rebuilt"]
     entries: dict[str, Entry] = {}
     notes: list[str] = []
+    within = Within(out)
     for key, value in body["packets"].items():
-        entry = parse_entry(out, key, value)
+        entry = parse_entry(out, key, value, within)
         if entry is None:
             notes.append(f"{where}: packet {shown(key)}: not a state entry this consentgen knows; it is rebuilt")
         else:
@@ -119,11 +120,11 @@ def read_state(out: Path) -> tuple[dict[str, Entry], list[str]]:
     return entries, notes
 
 
-def parse_entry(out: Path, key: object, value: object) -> Entry | None:
+def parse_entry(out: Path, key: object, value: object, within: Within | None = None) -> Entry | None:
     """A state entry from parsed JSON, or None when it has an unknown shape."""
     if not isinstance(key, str) or not isinstance(value, dict) or set(value) != {"fingerprint", "files"}:
         return None
-    if path_problem(out, f"{key}/x") is not None:       # a packet's key is the folder its files are in
+    if path_problem(out, f"{key}/x", within) is not None:       # a packet's key is the folder its files are in
         return None
     fingerprint, files = value["fingerprint"], value["files"]
     if not isinstance(fingerprint, str) or not HEX64.fullmatch(fingerprint) or not isinstance(files, list):
@@ -131,7 +132,7 @@ def parse_entry(out: Path, key: object, value: object) -> Entry | None:
     if len(set(map(str, files))) != len(files):
         return None
     for rel in files:
-        if path_problem(out, rel) is not None or rel.rsplit("/", 1)[0] != key:
+        if path_problem(out, rel, within) is not None or rel.rsplit("/", 1)[0] != key:
             return None
     return Entry(fingerprint, tuple(sorted(files)))
 

@@ -181,6 +181,11 @@ class TemplateInfo:
 _DESCRIPTION = re.compile(r"^\{#-?\s*(.+?)\s*-?#\}", re.S)
 
 
+def document_names(user_dirs: tuple[Path, ...] = (), language: str = "en") -> set[str]:
+    """The names of every document (a top-level ``NAME.md``), without reading the files."""
+    return {path.stem for folder in (*user_dirs, data_dir("templates") / language) for path in folder.glob("*.md")}
+
+
 def list_documents(user_dirs: tuple[Path, ...] = (), language: str = "en") -> list[TemplateInfo]:
     """Every document (a top-level ``NAME.md``), user folders shadowing built-ins.
 
@@ -416,7 +421,7 @@ def template_files(name: str, user_dirs: tuple[Path, ...] = (), language: str = 
             continue
         try:
             source, filename, _ = env.loader.get_source(env, current)
-            ast = env.parse(source, current, filename)
+            ast = env.references(source, current, filename)
         except jinja2.TemplateNotFound:
             continue  # reported properly when the document is rendered
         except jinja2.TemplateSyntaxError as exc:
