@@ -77,7 +77,7 @@ def _known_documents(loaded: LoadedProfile, job: Job, names: list[str]) -> None:
         if name not in known and name not in (KEY_POINTS, SIGNATURES):
             where = loaded.positions.get(("packet", i)) or loaded.positions.get(("packet",))
             place = f"{where}: " if where else f"{display_path(loaded.source)}: "
-            raise ProfileError(f"{place}packet[{i}]: no document named '{name}' (see 'consentgen templates')")
+            raise ProfileError(f"{place}packet[{i}]: no such document (see 'consentgen templates' for their names)")
 
 
 def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketView | None = None) -> Document:
@@ -228,12 +228,12 @@ def logo_path(loaded: LoadedProfile) -> Path | None:
         path = (base / logo).resolve()
         found = path.is_file()
     except OSError as exc:               # a folder on the way that may not be read, a name too long
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: cannot read '{logo}': {exc.strerror}") from None
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image cannot be read ({exc.strerror})") from None
     if not found:
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file '{logo}'")
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file (a relative path starts from this file's folder)")
     problem = _image_problem(path)
     if problem:
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: '{logo}' {problem}")
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image {problem}")
     return path
 
 

@@ -82,7 +82,7 @@ def test_a_packet_naming_an_unknown_document_is_refused_at_the_profiles_line(cli
     bad = write("p.yaml", MINIMAL + "packet: [contact, no-such-document]\n")
     out = tmp_path / "out"
     assert_one_line_error(cli("render", bad, "-o", out),
-                          f"error: {bad}:8: packet[1]: no document named 'no-such-document'")
+                          f"error: {bad}:8: packet[1]: no such document")
     assert not out.exists()
 
 

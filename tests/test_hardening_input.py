@@ -447,7 +447,7 @@ def test_a_logo_in_a_folder_that_may_not_be_read_is_one_line(cli, tmp_path, monk
     monkeypatch.setattr(pathlib.Path, "is_file", is_file)
     path = profile(tmp_path, MINIMAL.replace("  phone:", "  branding: {logo: locked/logo.png}\n  phone:", 1))
     one_line(render(cli, path, tmp_path, "pdf"),
-             f"error: {path}:4: practice.branding.logo: cannot read 'locked/logo.png': Permission denied")
+             f"error: {path}:4: practice.branding.logo: the image cannot be read (Permission denied)")
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])
@@ -463,4 +463,15 @@ def test_a_logo_that_is_no_usable_image_is_one_line_at_its_key(cli, tmp_path, fm
     path = profile(tmp_path, MINIMAL.replace("  phone:", "  branding: {logo: logo.png}\n  phone:", 1))
     for data, problem in cases.items():
         (tmp_path / "logo.png").write_bytes(data)
-        one_line(render(cli, path, tmp_path, fmt), f"error: {path}:4: practice.branding.logo: 'logo.png' {problem}")
+        one_line(render(cli, path, tmp_path, fmt), f"error: {path}:4: practice.branding.logo: the image {problem}")
+
+
+def test_a_missing_logo_or_unknown_packet_document_is_not_repeated_back(cli, tmp_path):
+    # Found by the long fuzz run: a profile value equal to the client's name reached the error.
+    name = "Ossfengerdov Fenyardovger"                                     # fictional
+    path = profile(tmp_path, MINIMAL.replace("  phone:", f'  branding: {{logo: "{name}"}}\n  phone:', 1))
+    result = cli("render", path, "--doc", "contact", "--client-name", name, "-o", tmp_path / "out")
+    assert "Ossfengerdov" not in one_line(result, f"error: {path}:4: practice.branding.logo: no such image file")
+    path = profile(tmp_path, MINIMAL + "packet: [contact, ossfengerdov]\n")
+    assert "ossfengerdov" not in one_line(cli("render", path, "-o", tmp_path / "out"),
+                                          f"error: {path}:8: packet[1]: no such document")
