@@ -66,11 +66,11 @@ def documents_for(loaded: LoadedProfile, job: Job) -> tuple[str, ...]:
     if job.docs:
         return job.docs
     middle = [d for d in (loaded.profile.packet or DEFAULT_DOCS) if d not in (KEY_POINTS, SIGNATURES)]
-    _known_documents(loaded, job, middle)
+    _known_documents(loaded, job)
     return (KEY_POINTS, *dict.fromkeys(middle), SIGNATURES)
 
 
-def _known_documents(loaded: LoadedProfile, job: Job, names: list[str]) -> None:
+def _known_documents(loaded: LoadedProfile, job: Job) -> None:
     """A packet that names a document no template folder has is the profile's error, at its line."""
     known = document_names(job.template_dirs, loaded.profile.language)
     for i, name in enumerate(loaded.profile.packet or ()):
@@ -230,7 +230,8 @@ def logo_path(loaded: LoadedProfile) -> Path | None:
     except OSError as exc:               # a folder on the way that may not be read, a name too long
         raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image cannot be read ({exc.strerror})") from None
     if not found:
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file (a relative path starts from this file's folder)")
+        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file "
+                              "(a relative path starts from this file's folder)")
     problem = _image_problem(path)
     if problem:
         raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image {problem}")
