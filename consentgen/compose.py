@@ -20,7 +20,7 @@ from typing import Callable
 from .backends import Meta, check_fonts, get_backend
 from .context import KEY_POINTS, SIGNATURES, PacketView, make_context
 from .document import Document, Heading, parse, refs_in, resolve_refs
-from .errors import ConsentgenError, ProfileError, display_path
+from .errors import ConsentgenError, ProfileError
 from .models import Profile
 from .profiles import LoadedProfile
 from .templating import document_names, list_documents, long_date, render_markdown
@@ -75,9 +75,8 @@ def _known_documents(loaded: LoadedProfile, job: Job) -> None:
     known = document_names(job.template_dirs, loaded.profile.language)
     for i, name in enumerate(loaded.profile.packet or ()):
         if name not in known and name not in (KEY_POINTS, SIGNATURES):
-            where = loaded.positions.get(("packet", i)) or loaded.positions.get(("packet",))
-            place = f"{where}: " if where else f"{display_path(loaded.source)}: "
-            raise ProfileError(f"{place}packet[{i}]: no such document (see 'consentgen templates' for their names)")
+            raise ProfileError(f"{loaded.where(('packet', i))}: packet[{i}]: no such document "
+                               "(see 'consentgen templates' for their names)")
 
 
 def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketView | None = None) -> Document:
@@ -220,21 +219,18 @@ def logo_path(loaded: LoadedProfile) -> Path | None:
     logo = loaded.profile.practice.branding.logo
     if logo is None:
         return None
-    where = loaded.positions.get(("practice", "branding", "logo"))
-    base = Path(where.file).parent if where else loaded.source.parent
-    line = f":{where.line}" if where and where.line else ""
-    file = where.file if where else str(loaded.source)
+    where = loaded.where(("practice", "branding", "logo"))
     try:
-        path = (base / logo).resolve()
+        path = (Path(where.file).parent / logo).resolve()
         found = path.is_file()
     except OSError as exc:               # a folder on the way that may not be read, a name too long
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image cannot be read ({exc.strerror})") from None
+        raise ConsentgenError(f"{where}: practice.branding.logo: the image cannot be read ({exc.strerror})") from None
     if not found:
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: no such image file "
+        raise ConsentgenError(f"{where}: practice.branding.logo: no such image file "
                               "(a relative path starts from this file's folder)")
     problem = _image_problem(path)
     if problem:
-        raise ConsentgenError(f"{file}{line}: practice.branding.logo: the image {problem}")
+        raise ConsentgenError(f"{where}: practice.branding.logo: the image {problem}")
     return path
 
 

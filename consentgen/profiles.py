@@ -33,6 +33,11 @@ class LoadedProfile:
         """The most specific layer: the file the user named."""
         return self.layers[-1]
 
+    def where(self, path: KeyPath) -> Where:
+        """The file and line of a key path, or of its nearest parent that has one; else the file named."""
+        found = _nearest(path, self.positions)
+        return Where(found.file, found.line) if found else Where(display_path(self.source))
+
 
 def layers_for(path: Path) -> tuple[Path, ...]:
     """The files that make up the profile at ``path``, base layer first."""

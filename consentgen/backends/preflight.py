@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from pydantic import BaseModel
 
 from ..document import text_units
-from ..errors import BackendError, Where, display_path
+from ..errors import BackendError
 from ..yamlsafe import dotted
 from . import fonts
 
@@ -43,7 +43,7 @@ def check_fonts(loaded: LoadedProfile, job: Job, docs: dict[str, Document]) -> N
         raise BackendError(f"{who}: {NO_FONT} {fonts.advice(hit)}")
     for path, value in _strings(loaded.profile, ()):
         if hit := gone & set(fonts.prepare(value)):
-            where = _where(loaded, path)
+            where = loaded.where(path)
             raise BackendError(f"{where}: {dotted(path)}: {NO_FONT} {fonts.advice(hit)}")
 
 
@@ -60,12 +60,3 @@ def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from _strings(item, (*path, i))
-
-
-def _where(loaded: LoadedProfile, path: tuple) -> Where:
-    """The file and line of a key path, or of its nearest parent that has one."""
-    for end in range(len(path), 0, -1):
-        found = loaded.positions.get(path[:end])
-        if found is not None:
-            return Where(found.file, found.line)
-    return Where(display_path(loaded.source))
