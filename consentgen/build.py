@@ -149,7 +149,7 @@ def _payload(packet: Packet, settings: Settings, inputs: dict) -> dict:
     return {
         "version": __version__, "docs": packet.docs, "effective": packet.effective.isoformat(),
         "formats": settings.formats, "combined": settings.combined, "page_size": settings.page_size,
-        "sources": settings.sources, "client_id": packet.client_id, "second_signer": packet.second_signer,
+        "large_print": settings.large_print, "sources": settings.sources, "client_id": packet.client_id, "second_signer": packet.second_signer,
         "inputs": inputs,
     }
 

@@ -61,6 +61,8 @@ _templates_option = click.option(
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A folder of your own templates, searched before the built-in ones.")
 _a4_option = click.option("--a4", is_flag=True, help="A4 pages instead of US letter.")
+_large_print_option = click.option("--large-print", is_flag=True,
+                                   help="Large print: 16-point body text and matching spacing, in every format.")
 _template_seconds_option = click.option(
     "--template-seconds", "template_seconds", type=click.FloatRange(0, 86400, min_open=True), default=None,
     metavar="SECONDS",           # the default is limits.DEFAULT_SECONDS, not imported here: it would slow start-up
@@ -116,11 +118,12 @@ def main() -> None:
 @_templates_option
 @_template_seconds_option
 @_a4_option
+@_large_print_option
 @_sources_option
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Output folder (or a file name, for one document in one format).")
 def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, template_seconds, a4,
-           sources, out) -> None:
+           large_print, sources, out) -> None:
     """Render each profile's documents to PDF and/or DOCX.
 
     With several profiles, every one is rendered before anything is written,
@@ -130,7 +133,7 @@ def render(profiles: tuple[Path, ...], docs, formats, client_name, date, templat
 
     job = api.Job(docs=tuple(docs), formats=tuple(dict.fromkeys(formats)) or ("pdf",), effective=date,
                   client_name=client_name, template_dirs=tuple(template_dirs), template_seconds=template_seconds,
-                  page_size="a4" if a4 else "letter", sources=sources)
+                  page_size="a4" if a4 else "letter", large_print=large_print, sources=sources)
     once: dict[Path, Path] = {}
     for path in profiles:                            # a file named twice is rendered once
         once.setdefault(path.resolve(), path)
@@ -289,20 +292,22 @@ def rules() -> None:
 @_templates_option
 @_template_seconds_option
 @_a4_option
+@_large_print_option
 @_sources_option
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")
 @click.option("--wait", "wait", type=click.FloatRange(0, 86400), default=0, metavar="SECONDS",
               help="If another consentgen is building into OUT, wait this long for it. Default: stop at once.")
-def build(practice, out, roster, formats, combined, jobs, date, template_dirs, template_seconds, a4, sources, force,
-          fail_fast, quiet, wait) -> None:
+def build(practice, out, roster, formats, combined, jobs, date, template_dirs, template_seconds, a4, large_print,
+          sources, force, fail_fast, quiet, wait) -> None:
     """Build every clinician's packet (or every roster client's) into one folder."""
     from .build import BuildOptions, build as run_build, default_jobs
     from .packet import Settings
 
     settings = Settings(formats=tuple(dict.fromkeys(formats)) or FORMATS, combined=combined,
-                        page_size="a4" if a4 else "letter", template_dirs=tuple(template_dirs), sources=sources,
+                        page_size="a4" if a4 else "letter", large_print=large_print,
+                        template_dirs=tuple(template_dirs), sources=sources,
                         template_seconds=template_seconds)
     options = BuildOptions(settings=settings, jobs=jobs or default_jobs(), force=force,
                            fail_fast=fail_fast, effective=date, wait=wait)

@@ -42,6 +42,7 @@ class Job:
     second_signer: str | None = None      # from a roster row: guardian, partner or none
     template_dirs: tuple[Path, ...] = ()
     page_size: str = "letter"
+    large_print: bool = False             # 16-point body text, in every format
     sources: bool = False                 # add the practice's sources appendix (never part of the packet)
     template_seconds: float | None = None  # each document's time to render its templates; None: limits.DEFAULT_SECONDS
 
@@ -210,7 +211,9 @@ def meta_for(loaded: LoadedProfile, doc: Document, job: Job) -> Meta:
         language={"en": "en-US"}.get(profile.language, profile.language),
         accent=profile.practice.branding.accent_color,
         logo=logo_path(loaded),
+        logo_alt=profile.practice.branding.logo_alt or "",
         page_size=job.page_size,
+        large_print=job.large_print,
     )
 
 

@@ -21,6 +21,9 @@ from .model_base import (Board, Colour, DocName, Duration, Email, FilePath, Labe
 
 class Branding(Model):
     logo: FilePath | None = Field(None, description="Path to a PNG or JPEG logo, relative to the file that names it.")
+    logo_alt: Label | None = Field(
+        None, description="What a screen reader says for the logo, e.g. `Harbor Counseling logo: a lighthouse`. "
+        "Default: the practice's name and 'logo'.")
     accent_color: Colour = Field("#2F5D62", description="Colour for headings and rules, as `#RRGGBB`.")
 
 

@@ -43,6 +43,7 @@ class Settings:
     formats: tuple[str, ...] = ("pdf", "docx")
     combined: bool = False
     page_size: str = "letter"
+    large_print: bool = False            # 16-point body text, in every format
     template_dirs: tuple[Path, ...] = ()
     sources: bool = False                # the practice's appendix of sources, beside the packet
     template_seconds: float | None = None  # each document's time to render its templates; None: limits.DEFAULT_SECONDS
@@ -65,7 +66,8 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
     """
     job = Job(formats=settings.formats, effective=packet.effective,
               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
-              template_dirs=settings.template_dirs, page_size=settings.page_size, sources=settings.sources,
+              template_dirs=settings.template_dirs, page_size=settings.page_size, large_print=settings.large_print,
+              sources=settings.sources,
               template_seconds=settings.template_seconds)
     docs = compose(packet.loaded, job)
     formats = settings.formats if not settings.combined or "pdf" in settings.formats else (*settings.formats, "pdf")

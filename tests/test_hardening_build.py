@@ -525,7 +525,8 @@ def confirmed_names(out, practice, candidates, extra_keys=()) -> set[str]:
         docs = documents_for(load_profile(practice / "clinicians" / f"{record.clinician}.yaml"), Job())
         for name in candidates:
             base = {"version": consentgen.__version__, "docs": docs, "effective": record.effective_date,
-                    "formats": ["pdf"], "combined": False, "page_size": "letter", "sources": False,
+                    "formats": ["pdf"], "combined": False, "page_size": "letter", "large_print": False,
+                    "sources": False,
                     "client_id": record.client_id, "second_signer": None}
             old = json.dumps({**base, "client_name": name, "inputs": {d: record.inputs for d in (*docs, "packet")}},
                              sort_keys=True, default=str).encode()

@@ -27,7 +27,14 @@ class Meta:
     language: str = "en-US"
     accent: str = "#2F5D62"
     logo: Path | None = None
+    logo_alt: str = ""          # the logo's spoken text; empty: "<practice> logo"
     page_size: str = "letter"   # or "a4"
+    large_print: bool = False   # 16-point body text and matching spacing
+
+    @property
+    def logo_text(self) -> str:
+        """What a screen reader says for the logo."""
+        return self.logo_alt or f"{self.practice} logo"
 
 
 Renderer = Callable[[Document, Meta], bytes]
