@@ -32,6 +32,8 @@ from .docx_xml import W, Flow, el, field_code, keep_with_next_block, run, set_sp
 PAGE_SIZES = {"letter": (12240, 15840), "a4": (11906, 16838)}   # twips
 MARGIN = 1440
 PAGE_WORDS = {"en": ("Page", "of"), "es": ("Página", "de")}
+LOGO_HEIGHT = 0.3         # inches
+LOGO_GAP = 144            # twips between the logo and the practice's name
 KEEP_BEFORE_FIELDS = 3    # paragraphs kept on the page of the form fields they lead into
 _ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -116,29 +118,45 @@ def _blocks(ctx: Context, flow: Flow, blocks, depth: int) -> None:
             keep_with_next_block(flow.parent[-1])    # a signature block stays on one page
 
 
-def _bar(root, style: str, width: int, border: str | None):
-    """The only paragraph of a header or footer: a style, a right tab, a rule."""
+def _bar(root, style: str, width: int, border: str | None, tabs: tuple[int, ...] = ()):
+    """The only paragraph of a header or footer: a style, left tabs at ``tabs``, a right
+    tab at the margin, a rule."""
     root[:] = []
     p = el(root, "p")
     ppr = el(p, "pPr")
     el(ppr, "pStyle", val=style)
     if border:
         el(el(ppr, "pBdr"), border, val="single", sz="4", space="6", color="D9D9D9")
-    el(el(ppr, "tabs"), "tab", val="right", pos=str(width))
+    stops = el(ppr, "tabs")
+    for pos in tabs:
+        el(stops, "tab", val="left", pos=str(pos))
+    el(stops, "tab", val="right", pos=str(width))
     return p
+
+
+def _logo(part, meta: Meta):
+    """The logo as an inline picture whose alternative text (docPr descr) is ``meta.logo_text``."""
+    try:
+        picture = part.new_pic_inline(io.BytesIO(Path(meta.logo).read_bytes()), height=Inches(LOGO_HEIGHT))
+    except Exception as exc:             # unreadable or not an image python-docx knows
+        raise BackendError(f"cannot use logo {display_path(meta.logo)} ({type(exc).__name__})") from None
+    # Alternative text is the description, which screen readers read; a title as
+    # well would only repeat it (Word's guidance: a title only for a long description).
+    picture.docPr.set("descr", meta.logo_text)
+    for side in ("distT", "distB", "distL", "distR"):
+        picture.set(side, "0")           # else LibreOffice adds room around it, past the tab stop
+    return picture
 
 
 def _header_footer(ctx: Context, section, meta: Meta, title: str) -> None:
     part = section.header.part
-    p = _bar(part.element, "Header", ctx.width, "bottom")
-    if meta.logo is not None:
-        try:
-            picture = part.new_pic_inline(io.BytesIO(Path(meta.logo).read_bytes()), height=Inches(0.3))
-        except Exception as exc:             # unreadable or not an image python-docx knows
-            raise BackendError(f"cannot use logo {display_path(meta.logo)} ({type(exc).__name__})") from None
-        picture.docPr.set("descr", f"{meta.practice} logo".strip())
+    picture = _logo(part, meta) if meta.logo is not None else None
+    # The practice's name stands at a tab stop just past the logo, not after typed spaces.
+    tabs = (min(int(picture.extent.cx) // 635 + LOGO_GAP, ctx.width // 2),) if picture is not None else ()
+    p = _bar(part.element, "Header", ctx.width, "bottom", tabs)
+    if picture is not None:
         el(el(p, "r"), "drawing").append(picture)
-        run(p, "  ")
+        run(p, "\t")
     run(p, meta.practice, bold=True, color=ctx.accent)
     run(p, "\t" + title)
 

@@ -56,7 +56,25 @@ FONT_FACES: dict[tuple[bool, bool], Path] = {
 # Paragraph styles whose text is bold (all faces are otherwise set per run).
 BOLD_STYLES = frozenset({"Title", *(f"Heading{n}" for n in range(1, 7))})
 
+# Languages written right to left (w:bidi names the language of complex-script text)
+# and in East Asian scripts (w:eastAsia). Other languages keep Word's own defaults
+# for those two, as its Normal template has them.
+_RIGHT_TO_LEFT = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+_EAST_ASIAN = frozenset({"ja", "ko", "zh"})
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def lang_attrs(language: str) -> dict[str, str]:
+    """The attributes of w:lang (and settings' w:themeFontLang) for a language tag."""
+    primary = language.split("-")[0].lower()
+    return {"val": language,
+            "eastAsia": language if primary in _EAST_ASIAN else "en-US",
+            "bidi": language if primary in _RIGHT_TO_LEFT else "ar-SA"}
+
+
+def _lang_xml(language: str) -> str:
+    return "<w:lang" + "".join(f' w:{k}="{v}"' for k, v in lang_attrs(language).items()) + "/>"
 
 
 def _style(kind: str, sid: str, name: str, body: str, *, based: str | None = "Normal",
@@ -91,16 +109,16 @@ def _list_style(sid: str, name: str, level: int, num_id: int | None) -> str:
 
 
 def _styles_xml() -> str:
-    """styles.xml children; ``{accent}`` and ``{lang}`` are filled per look."""
+    """styles.xml children; ``{accent}`` and ``{lang}`` (a w:lang element) are filled per look."""
     parts = [
         '<w:docDefaults><w:rPrDefault><w:rPr>'
         f'<w:rFonts w:ascii="{FONT_NAME}" w:hAnsi="{FONT_NAME}" w:cs="{FONT_NAME}" w:eastAsiaTheme="minorEastAsia"/>'
-        '<w:sz w:val="23"/><w:szCs w:val="23"/><w:lang w:val="{lang}" w:eastAsia="en-US" w:bidi="ar-SA"/>'
+        '<w:sz w:val="23"/><w:szCs w:val="23"/>{lang}'
         '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>'
         '<w:spacing w:after="160" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>',
         _style("paragraph", "Normal", "Normal",
                '<w:qFormat/><w:pPr><w:widowControl/></w:pPr>'
-               '<w:rPr><w:color w:val="222222"/><w:lang w:val="{lang}"/></w:rPr>',
+               '<w:rPr><w:color w:val="222222"/>{lang}</w:rPr>',
                based=None, extra=' w:default="1"'),
         _style("character", "DefaultParagraphFont", "Default Paragraph Font",
                '<w:uiPriority w:val="1"/><w:semiHidden/><w:unhideWhenUsed/>',
@@ -267,7 +285,7 @@ def base_bytes(accent: str, language: str) -> bytes:
     """The empty styled document for one accent ('RRGGBB') and language, as .docx bytes."""
     document = docx.Document()
     part, package = document.part, document.part.package
-    styles = _STYLES.replace("{accent}", accent).replace("{lang}", language)
+    styles = _STYLES.replace("{accent}", accent).replace("{lang}", _lang_xml(language))
     _replace_children(document.styles.element, styles)
     _replace_children(part.numbering_part.element, _NUMBERING)
     font_table = part.part_related_by(RT.FONT_TABLE)    # a plain blob part in python-docx
@@ -284,7 +302,8 @@ def base_bytes(accent: str, language: str) -> bytes:
         for el in settings.findall(w + tag):
             settings.remove(el)
     for el in settings.findall(w + "themeFontLang"):
-        el.set(w + "val", language)
+        for key, value in lang_attrs(language).items():
+            el.set(w + key, value)
     # Mode 15 (Word 2013+): no "[Compatibility Mode]" banner, tables align with the margin.
     for el in settings.iter(w + "compatSetting"):
         if el.get(w + "name") == "compatibilityMode":
