@@ -141,3 +141,84 @@ def test_every_picture_has_alt_text_and_rules_are_borders_not_pictures(examples)
             legacy = [e for e in root.iter() if isinstance(e.tag, str)
                       and e.tag.startswith("{urn:schemas-microsoft-com:vml}")]
             assert not legacy and not list(root.iter(f"{W}pict")), name
+
+
+# -- tables ------------------------------------------------------------------------------
+
+def _text(e) -> str:
+    return "".join(t.text or "" for t in e.iter(f"{W}t"))
+
+
+def _style_of(p) -> str:
+    style = p.find(f"{W}pPr/{W}pStyle")
+    return "" if style is None else style.get(f"{W}val")
+
+
+def _title_of(callout) -> str | None:
+    """A callout's title: the bold first paragraph of its cell."""
+    first = callout.find(f"{W}tr/{W}tc/{W}p")
+    bold = first is not None and first.find(f"{W}r/{W}rPr/{W}b") is not None
+    return _text(first) if bold else None
+
+
+def _tables_with_headings(container, heading: str = ""):
+    """(table, the text of the nearest heading before it) in document order; inside a
+    callout, its title is the nearest heading."""
+    found = []
+    for e in container:
+        if e.tag == f"{W}p" and _style_of(e) in ("Title", *(f"Heading{n}" for n in range(1, 7))):
+            heading = _text(e)
+        elif e.tag == f"{W}tbl":
+            title = _title_of(e) if _is_callout(e) else None
+            found.append((e, title or heading))
+            for tc in e.findall(f"{W}tr/{W}tc"):
+                found += _tables_with_headings(tc, title or heading)
+    return found
+
+
+def _is_callout(tbl) -> bool:
+    return tbl.find(f"{W}tblPr/{W}tblStyle") is None
+
+
+def _val(tbl, tag: str) -> str | None:
+    found = tbl.find(f"{W}tblPr/{W}{tag}")
+    return None if found is None else found.get(f"{W}val")
+
+
+def test_a_data_tables_header_row_repeats_its_rows_hold_together_and_it_is_titled(examples):
+    tables = 0
+    for name, data in examples.items():
+        body = _parts(data)["word/document.xml"].find(f"{W}body")
+        for tbl, heading in _tables_with_headings(body):
+            assert _val(tbl, "tblCaption") == heading and heading, name
+            if _is_callout(tbl):
+                continue
+            tables += 1
+            rows = tbl.findall(f"{W}tr")
+            assert rows[0].find(f"{W}trPr/{W}tblHeader") is not None, name
+            assert all(r.find(f"{W}trPr/{W}tblHeader") is None for r in rows[1:]), name
+            assert all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in rows), name
+            # Described by its columns, in the order they stand.
+            columns = [_text(tc) for tc in rows[0].findall(f"{W}tc")]
+            assert _val(tbl, "tblDescription") == ", ".join(columns), name
+            assert tbl.find(f"{W}tblPr/{W}tblLook").get(f"{W}firstRow") == "1"
+    assert tables >= 4
+
+
+def test_a_callout_is_titled_by_its_title_and_a_table_inside_it_too():
+    text = SAMPLE + "\n> **Fees**\n>\n> | Service | Fee |\n> |---|---|\n> | Session | $140 |\n"
+    body = _parts(render(parse(text, "t"), META))["word/document.xml"]
+    captions = [(_val(t, "tblCaption"), _val(t, "tblDescription")) for t in body.iter(f"{W}tbl")]
+    assert captions == [("Contact", "Channel, Reply within"), ("In an emergency", None),
+                        ("Fees", None), ("Fees", "Service, Fee")]
+
+
+def test_a_callouts_one_row_is_not_a_header_row():
+    """A callout is a one-cell table for its box. Marking its row as a header would have
+    a screen reader announce the whole notice as a column header (and Word repeat it
+    on every page), so it is the one table without tblHeader."""
+    body = _parts(render(parse(SAMPLE, "t"), META))["word/document.xml"]
+    callouts = [t for t in body.iter(f"{W}tbl") if _is_callout(t)]
+    assert len(callouts) == 1
+    assert not list(callouts[0].iter(f"{W}tblHeader"))
+    assert callouts[0].find(f"{W}tblPr/{W}tblLook").get(f"{W}firstRow") == "0"

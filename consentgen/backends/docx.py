@@ -45,6 +45,7 @@ def _heading(ctx: Context, flow: Flow, block: Heading, depth: int) -> None:
     else:
         style = f"Heading{block.level}"
     inline(ctx, flow.p(style), block.runs)
+    ctx.heading = block.text.strip()
 
 
 def _paragraph(ctx: Context, flow: Flow, block: Paragraph, depth: int) -> None:
@@ -218,9 +219,9 @@ def render(doc: Document, meta: Meta) -> bytes:
     page_w, page_h = PAGE_SIZES[meta.page_size]
     section = document.sections[0]
     section.page_width, section.page_height = Twips(page_w), Twips(page_h)
-    ctx = Context(document.part, document.part.numbering_part.element, accent,
-                  page_w - 2 * MARGIN, meta.language, _blocks)
     title = meta.title or doc.title
+    ctx = Context(document.part, document.part.numbering_part.element, accent,
+                  page_w - 2 * MARGIN, meta.language, _blocks, heading=title)
     _header_footer(ctx, section, meta, title)
 
     body = document.element.body

@@ -30,6 +30,7 @@ class Context:
     width: int                   # text width in twips
     language: str
     blocks: Callable = None      # blocks(ctx, flow, blocks, depth): renders any blocks
+    heading: str = ""            # the nearest heading so far: a table's caption
     title_done: bool = False
     nums: itertools.count = field(default_factory=lambda: itertools.count(FIRST_FREE_NUM))
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))

@@ -1,7 +1,7 @@
 """Tables and callouts (a boxed notice: a one-cell table) in the DOCX backend."""
 from __future__ import annotations
 
-from ..document import Callout, Field, Table, cell_text, text_units
+from ..document import Callout, Field, Table, cell_text, plain, text_units
 from .docx_context import Context, control, inline
 from .docx_xml import Flow, el, keep_with_next, run, set_spacing
 
@@ -49,6 +49,15 @@ def column_widths(rows, ncols: int, width: int) -> list[int]:
         short |= newly
 
 
+def _alt_text(pr, caption: str, description: str = "") -> None:
+    """A table's title and description (Word: Table Properties, Alt Text), after tblLook as
+    the schema orders them: read out before the table, so a listener knows what it holds."""
+    if caption:
+        el(pr, "tblCaption", val=caption)
+    if description:
+        el(pr, "tblDescription", val=description)
+
+
 def table(ctx: Context, flow: Flow, block: Table, depth: int) -> None:
     rows = ([block.header] if block.header else []) + list(block.rows)
     ncols = max((len(r) for r in rows), default=0)
@@ -61,6 +70,8 @@ def table(ctx: Context, flow: Flow, block: Table, depth: int) -> None:
     el(pr, "tblW", w="5000", type="pct")
     el(pr, "tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0", lastColumn="0",
        noHBand="0", noVBand="1")
+    # Titled by the heading it stands under; described by its columns.
+    _alt_text(pr, ctx.heading, ", ".join(t for t in (plain(c).strip() for c in block.header) if t))
     grid = el(tbl, "tblGrid")
     for width in widths:
         el(grid, "gridCol", w=str(width))
@@ -103,6 +114,7 @@ def callout(ctx: Context, flow: Flow, block: Callout, depth: int) -> None:
     el(pr, "tblW", w="5000", type="pct")
     el(pr, "tblLook", val="0000", firstRow="0", lastRow="0", firstColumn="0", lastColumn="0",
        noHBand="1", noVBand="1")
+    _alt_text(pr, block.title or ctx.heading)
     el(el(tbl, "tblGrid"), "gridCol", w=str(ctx.width))
     tr = el(tbl, "tr")
     if _lines(block) <= CALLOUT_WHOLE_LINES:
@@ -123,5 +135,7 @@ def callout(ctx: Context, flow: Flow, block: Callout, depth: int) -> None:
     if block.title:
         p = inner.p(after=80)
         run(p, block.title, bold=True, color=ctx.accent)
+    outer, ctx.heading = ctx.heading, block.title or ctx.heading    # a table inside is under the title
     ctx.blocks(ctx, inner, block.blocks, 0)
+    ctx.heading = outer
     inner.close(tight=True)
