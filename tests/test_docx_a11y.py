@@ -78,11 +78,14 @@ def _resolved(parts, style_id: str, path: str):
     return None
 
 
+FIRST_CLINICIAN = sorted((EXAMPLE / "clinicians").glob("*.yaml"))[0]
+
+
 @pytest.fixture(scope="module")
 def examples() -> dict[str, bytes]:
     """Every document of the example practice's first clinician, as DOCX, normal print."""
-    path = sorted((EXAMPLE / "clinicians").glob("*.yaml"))[0]
-    return {name: data for (name, _), data in render_bytes(load_profile(path), Job(formats=("docx",))).items()}
+    loaded = load_profile(FIRST_CLINICIAN)
+    return {name: data for (name, _), data in render_bytes(loaded, Job(formats=("docx",))).items()}
 
 
 # -- language, title, alternative text -------------------------------------------------
@@ -133,10 +136,12 @@ def test_the_logo_says_what_it_is(alt, spoken):
 def test_every_picture_has_alt_text_and_rules_are_borders_not_pictures(examples):
     """The header's line and the title's underline are paragraph borders: nothing a
     screen reader has to skip. The only picture is the logo, and it is described."""
+    practice = load_profile(FIRST_CLINICIAN).profile.practice
+    spoken = practice.branding.logo_alt or f"{practice.name} logo"
     for name, data in examples.items():
         parts = _parts(data)
         pictures = [p for root in parts.values() for p in root.iter(f"{WP}docPr")]
-        assert [p.get("descr") for p in pictures] == ["Harbor Street Counseling logo"], name
+        assert [p.get("descr") for p in pictures] == [spoken], name
         for root in parts.values():
             legacy = [e for e in root.iter() if isinstance(e.tag, str)
                       and e.tag.startswith("{urn:schemas-microsoft-com:vml}")]
@@ -222,3 +227,91 @@ def test_a_callouts_one_row_is_not_a_header_row():
     assert len(callouts) == 1
     assert not list(callouts[0].iter(f"{W}tblHeader"))
     assert callouts[0].find(f"{W}tblPr/{W}tblLook").get(f"{W}firstRow") == "0"
+
+
+# -- lists -------------------------------------------------------------------------------
+
+NESTED = """\
+# Lists
+
+1. First.
+   1. Nested a.
+   2. Nested b.
+2. Second.
+   1. Nested again.
+   - A bullet beside it.
+     - Deeper.
+       - Deeper still.
+         - Four down.
+
+Between.
+
+3. Three.
+"""
+_TYPED_MARKER = r"^\s*([\u2022\u25e6\u25aa\u00b7*\u2013-]|\d+[.)]|[a-z][.)])\s"
+
+
+def _list_items(body):
+    """(text, numId, ilvl) of every paragraph that is a list item."""
+    items = []
+    for p in body.iter(f"{W}p"):
+        num_pr = p.find(f"{W}pPr/{W}numPr")
+        if num_pr is not None:
+            items.append((_text(p), num_pr.find(f"{W}numId").get(f"{W}val"),
+                          int(num_pr.find(f"{W}ilvl").get(f"{W}val"))))
+    return items
+
+
+def _definition(numbering, num_id: str, level: int) -> tuple[str, str, int | None]:
+    """(numFmt, lvlText, startOverride) that Word uses for a list item."""
+    num = next(n for n in numbering.findall(f"{W}num") if n.get(f"{W}numId") == num_id)
+    abstract_id = num.find(f"{W}abstractNumId").get(f"{W}val")
+    abstract = next(a for a in numbering.findall(f"{W}abstractNum") if a.get(f"{W}abstractNumId") == abstract_id)
+    lvl = next(lv for lv in abstract.findall(f"{W}lvl") if lv.get(f"{W}ilvl") == str(level))
+    override = num.find(f"{W}lvlOverride[@{W}ilvl='{level}']/{W}startOverride")
+    return (lvl.find(f"{W}numFmt").get(f"{W}val"), lvl.find(f"{W}lvlText").get(f"{W}val"),
+            None if override is None else int(override.get(f"{W}val")))
+
+
+def test_nested_lists_are_levels_of_a_word_list_and_numbered_ones_restart():
+    parts = _parts(render(parse(NESTED, "t"), META))
+    items = _list_items(parts["word/document.xml"])
+    numbering = parts["word/numbering.xml"]
+    got = [(text, level, *_definition(numbering, num_id, level)) for text, num_id, level in items]
+    assert got == [
+        ("First.", 0, "decimal", "%1.", 1),
+        ("Nested a.", 1, "lowerLetter", "%2.", 1),
+        ("Nested b.", 1, "lowerLetter", "%2.", 1),
+        ("Second.", 0, "decimal", "%1.", 1),
+        ("Nested again.", 1, "lowerLetter", "%2.", 1),        # its own list: a. again
+        ("A bullet beside it.", 1, "bullet", "o", None),        # Word's markers, level by level
+        ("Deeper.", 2, "bullet", "\uf0a7", None),
+        ("Deeper still.", 3, "bullet", "\uf0b7", None),
+        ("Four down.", 4, "bullet", "o", None),
+        ("Three.", 0, "decimal", "%1.", 3),                     # "3." after a paragraph
+    ]
+    ids = {text: num_id for text, num_id, _ in items}
+    assert ids["First."] == ids["Second."] != ids["Three."]
+    assert ids["Nested a."] == ids["Nested b."] != ids["Nested again."]
+    # Word's definition of a list has its nine levels, each indented further.
+    for abstract in numbering.findall(f"{W}abstractNum"):
+        indents = [int(lv.find(f"{W}pPr/{W}ind").get(f"{W}left")) for lv in abstract.findall(f"{W}lvl")]
+        assert len(indents) == 9 and indents == sorted(set(indents))
+
+
+def test_list_markers_are_numbering_never_typed_characters(examples):
+    """Every bullet and number a reader sees comes from numbering.xml: no paragraph of the
+    example packet starts with a typed '•', '-' or '1.'."""
+    import re
+
+    items = 0
+    for name, data in examples.items():
+        parts = _parts(data)
+        body = parts["word/document.xml"]
+        for p in body.iter(f"{W}p"):
+            assert not re.match(_TYPED_MARKER, _text(p)), (name, _text(p))
+        for text, num_id, level in _list_items(body):
+            fmt, marker, _ = _definition(parts["word/numbering.xml"], num_id, level)
+            assert (fmt == "bullet" and len(marker) == 1) or marker == f"%{level + 1}.", (name, text)
+            items += 1
+    assert items > 20

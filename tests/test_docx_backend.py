@@ -367,17 +367,17 @@ Between.
 """
 
 
-def test_every_list_paragraph_names_its_numbering_and_lists_restart():
+def test_every_list_paragraph_names_its_numbering_and_level_and_lists_restart():
     word = docx.Document(io.BytesIO(render(parse(LISTS, "t"), META)))
     numbering = word.part.numbering_part.element
     starts, abstract = {}, {}
     for num in numbering.findall(f"{W}num"):
         num_id = num.get(f"{W}numId")
         abstract[num_id] = num.find(f"{W}abstractNumId").get(f"{W}val")
-        override = num.find(f"{W}lvlOverride/{W}startOverride")
-        starts[num_id] = None if override is None else int(override.get(f"{W}val"))
-    formats = {a.get(f"{W}abstractNumId"): a.find(f"{W}lvl/{W}numFmt").get(f"{W}val")
-               for a in numbering.findall(f"{W}abstractNum")}
+        starts[num_id] = {o.get(f"{W}ilvl"): int(o.find(f"{W}startOverride").get(f"{W}val"))
+                          for o in num.findall(f"{W}lvlOverride")}
+    formats = {(a.get(f"{W}abstractNumId"), lvl.get(f"{W}ilvl")): lvl.find(f"{W}numFmt").get(f"{W}val")
+               for a in numbering.findall(f"{W}abstractNum") for lvl in a.findall(f"{W}lvl")}
     listed = [p for p in word.paragraphs if p.style.name.startswith("List ")]
     assert len(listed) == 10
     seen = []
@@ -385,15 +385,17 @@ def test_every_list_paragraph_names_its_numbering_and_lists_restart():
         num_pr = p._p.find(f"{W}pPr/{W}numPr")
         assert num_pr is not None, p.text
         num_id = num_pr.find(f"{W}numId").get(f"{W}val")
-        assert num_pr.find(f"{W}ilvl").get(f"{W}val") == "0"
-        kind = formats[abstract[num_id]]
-        seen.append((p.text, kind, num_id))
+        level = num_pr.find(f"{W}ilvl").get(f"{W}val")
+        kind = formats[(abstract[num_id], level)]
+        seen.append((p.text, kind, num_id, int(level)))
         if kind == "bullet":
-            assert starts[num_id] is None                # the style's own list
+            assert starts[num_id] == {}                 # bullets count nothing
         else:
-            assert starts[num_id] == 1, p.text           # every numbered list starts at 1
-    ids = {text: num_id for text, _, num_id in seen}
+            assert starts[num_id] == {level: 1}, p.text  # every numbered list starts at 1, on its level
+    ids = {text: num_id for text, _, num_id, _ in seen}
     assert ids["One."] == ids["Two."] != ids["One again."] == ids["Two again."]
     assert len({ids["One."], ids["One again."], ids["Nested number."], ids["Nested one."]}) == 4
-    assert [kind for _, kind, _ in seen] == ["bullet", "bullet", "lowerRoman", "lowerRoman", "bullet",
-                                             "decimal", "decimal", "decimal", "decimal", "lowerLetter"]
+    # A nested list is the next level down, with that level's marker.
+    assert [(kind, level) for _, kind, _, level in seen] == [
+        ("bullet", 0), ("bullet", 1), ("lowerRoman", 2), ("lowerRoman", 2), ("bullet", 0),
+        ("decimal", 0), ("decimal", 0), ("decimal", 0), ("decimal", 0), ("lowerLetter", 1)]

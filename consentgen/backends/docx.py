@@ -24,10 +24,11 @@ from . import Meta
 from . import docx_styles
 from .docx_context import Context, control, inline
 from .docx_package import embed_fonts, package_bytes
-from .docx_styles import (BOLD_STYLES, BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, FONT_NAME, NUMBER_STYLES,
-                          base_bytes, embeddable, font_bytes)
+from .docx_numbering import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, LEVELS, NUMBER_STYLES, list_indent,
+                              style_level)
+from .docx_styles import BOLD_STYLES, FONT_NAME, LIST_STEP, base_bytes, embeddable, font_bytes
 from .docx_tables import callout, table
-from .docx_xml import W, Flow, el, field_code, keep_with_next_block, run, set_spacing
+from .docx_xml import W, Flow, el, field_code, keep_with_next_block, ppr_child, run, set_spacing
 
 PAGE_SIZES = {"letter": (12240, 15840), "a4": (11906, 16838)}   # twips
 MARGIN = 1440
@@ -50,17 +51,20 @@ def _heading(ctx: Context, flow: Flow, block: Heading, depth: int) -> None:
 
 def _paragraph(ctx: Context, flow: Flow, block: Paragraph, depth: int) -> None:
     # Inside a list item, later paragraphs line up with the item's text.
-    inline(ctx, flow.p(CONTINUE_STYLES[min(depth, 3) - 1] if depth else None), block.runs)
+    p = flow.p(CONTINUE_STYLES[style_level(depth - 1)] if depth else None)
+    if depth > len(CONTINUE_STYLES):        # deeper than the styles go: the level's own indent
+        ppr_child(p, "ind").set(W + "left", str(list_indent(min(depth, LEVELS) - 1, LIST_STEP)))
+    inline(ctx, p, block.runs)
 
 
 def _list(ctx: Context, flow: Flow, block: List, depth: int) -> None:
-    level = min(depth, 2)
-    style = (NUMBER_STYLES if block.ordered else BULLET_STYLES)[level]
-    # Every item names its numbering; bullets share their style's list, and each
-    # numbered list, nested ones too, gets its own w:num so it starts afresh.
-    num_id = ctx.restart(level, block.start) if block.ordered else str(BULLET_NUM[level])
+    level = min(depth, LEVELS - 1)          # a nested list is the next level of a Word list
+    style = (NUMBER_STYLES if block.ordered else BULLET_STYLES)[style_level(level)]
+    # Bullets share one list; each numbered list, nested ones too, gets its own
+    # w:num so it starts afresh, and a nested one restarts with each item.
+    num_id = ctx.restart(level, block.start) if block.ordered else str(BULLET_NUM)
     for item in block.items:
-        p = flow.p(style, num_id=num_id)
+        p = flow.p(style, num_id=num_id, level=level)
         rest = item.blocks
         if rest and isinstance(rest[0], Paragraph):
             inline(ctx, p, rest[0].runs)

@@ -12,7 +12,8 @@ from typing import Callable
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from ..document import Field, Runs
-from .docx_styles import FIRST_FREE_NUM, NUMBER_ABSTRACT
+from . import docx_numbering
+from .docx_numbering import FIRST_FREE_NUM
 from .docx_xml import el, run, w14
 
 PLACEHOLDERS = {"signature": "_" * 34, "text": "_" * 34, "initials": "_" * 8,
@@ -41,12 +42,8 @@ class Context:
         return "".join(f"{round(255 - (255 - c) * share):02X}" for c in rgb)
 
     def restart(self, level: int, start: int) -> str:
-        """A new w:num on the level's abstractNum starting at ``start`` (python-docx #25)."""
-        num_id = str(next(self.nums))
-        num = el(self.numbering, "num", numId=num_id)
-        el(num, "abstractNumId", val=str(NUMBER_ABSTRACT[level]))
-        el(el(num, "lvlOverride", ilvl="0"), "startOverride", val=str(start))
-        return num_id
+        """The numId of a new numbered list whose ``level`` starts at ``start``."""
+        return docx_numbering.restart(self.numbering, next(self.nums), level, start)
 
 
 def inline(ctx: Context, p, runs: Runs, bold: bool = False) -> None:

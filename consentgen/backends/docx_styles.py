@@ -31,18 +31,12 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.shared import Inches
 
+from .docx_numbering import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, NUMBER_NUM, NUMBER_STYLES, list_indent,
+                              numbering_xml)
 from .docx_package import package_bytes
 
-# Text indent of list levels 1..3 (twips); the marker hangs 360 twips left of it.
-LIST_INDENT = (504, 1008, 1512)
-BULLET_STYLES = ("ListBullet", "ListBullet2", "ListBullet3")
-NUMBER_STYLES = ("ListNumber", "ListNumber2", "ListNumber3")
-CONTINUE_STYLES = ("ListContinue", "ListContinue2", "ListContinue3")
-# numId of each list style in the base numbering part; abstractNumId is numId - 1.
-BULLET_NUM = (1, 2, 3)
-NUMBER_NUM = (4, 5, 6)
-NUMBER_ABSTRACT = tuple(n - 1 for n in NUMBER_NUM)   # a restarted list's w:num points here
-FIRST_FREE_NUM = 7
+LIST_STEP = 504           # twips from one list level's text to the next's
+LIST_HANGING = 360        # twips the marker hangs left of the text
 
 FIXED_TIME = dt.datetime(2000, 1, 1)   # created and modified, written as UTC
 
@@ -99,12 +93,13 @@ def _heading(level: int, size_pt: float, before: int, after: int) -> str:
 
 
 def _list_style(sid: str, name: str, level: int, num_id: int | None) -> str:
-    numbered = f'<w:numPr><w:numId w:val="{num_id}"/></w:numPr>' if num_id else ""
-    hanging = ' w:hanging="360"' if num_id else ""
+    numbered = (f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
+                if num_id else "")
+    hanging = f' w:hanging="{LIST_HANGING}"' if num_id else ""
     return _style(
         "paragraph", sid, name,
         f'<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:pPr>{numbered}'
-        f'<w:spacing w:after="80"/><w:ind w:left="{LIST_INDENT[level]}"{hanging}/></w:pPr>',
+        f'<w:spacing w:after="80"/><w:ind w:left="{list_indent(level, LIST_STEP)}"{hanging}/></w:pPr>',
     )
 
 
@@ -148,9 +143,9 @@ def _styles_xml() -> str:
         *(_style("paragraph", f"Heading{n}", f"heading {n}",
                  f'<w:uiPriority w:val="9"/><w:qFormat/><w:pPr><w:outlineLvl w:val="{n - 1}"/></w:pPr>',
                  based="Heading3", nxt="Normal") for n in (4, 5, 6)),
-        *(_list_style(sid, f"List Bullet{'' if i == 0 else ' ' + str(i + 1)}", i, BULLET_NUM[i])
+        *(_list_style(sid, f"List Bullet{'' if i == 0 else ' ' + str(i + 1)}", i, BULLET_NUM)
           for i, sid in enumerate(BULLET_STYLES)),
-        *(_list_style(sid, f"List Number{'' if i == 0 else ' ' + str(i + 1)}", i, NUMBER_NUM[i])
+        *(_list_style(sid, f"List Number{'' if i == 0 else ' ' + str(i + 1)}", i, NUMBER_NUM)
           for i, sid in enumerate(NUMBER_STYLES)),
         *(_list_style(sid, f"List Continue{'' if i == 0 else ' ' + str(i + 1)}", i, None)
           for i, sid in enumerate(CONTINUE_STYLES)),
@@ -177,33 +172,6 @@ def _styles_xml() -> str:
                nxt="Normal", extra=' w:customStyle="1"'),
     ]
     return f"<w:styles {_W}>{''.join(parts)}</w:styles>"
-
-
-# Word's own bullets per level: Symbol dot, Courier New "o", Wingdings square.
-_BULLET_MARKERS = (("\uf0b7", "Symbol"), ("o", "Courier New"), ("\uf0a7", "Wingdings"))
-
-
-def _numbering_xml() -> str:
-    """One single-level abstractNum per list style (id = numId - 1), then the nums."""
-    markers = [  # (numId, style, numFmt, lvlText, marker font or None, level)
-        *((BULLET_NUM[i], BULLET_STYLES[i], "bullet", text, font, i)
-          for i, (text, font) in enumerate(_BULLET_MARKERS)),
-        *((NUMBER_NUM[i], NUMBER_STYLES[i], fmt, "%1.", None, i)
-          for i, fmt in enumerate(("decimal", "lowerLetter", "lowerRoman"))),
-    ]
-    abstract, nums = [], []
-    for num_id, style, fmt, text, font, level in markers:
-        rpr = (f'<w:rPr><w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:hint="default"/></w:rPr>'
-               if font else "")
-        abstract.append(
-            f'<w:abstractNum w:abstractNumId="{num_id - 1}"><w:nsid w:val="5C0A{num_id:04X}"/>'
-            '<w:multiLevelType w:val="singleLevel"/><w:lvl w:ilvl="0"><w:start w:val="1"/>'
-            f'<w:numFmt w:val="{fmt}"/><w:pStyle w:val="{style}"/><w:lvlText w:val="{text}"/>'
-            f'<w:lvlJc w:val="left"/><w:pPr><w:ind w:left="{LIST_INDENT[level]}" w:hanging="360"/></w:pPr>'
-            f"{rpr}</w:lvl></w:abstractNum>"
-        )
-        nums.append(f'<w:num w:numId="{num_id}"><w:abstractNumId w:val="{num_id - 1}"/></w:num>')
-    return f"<w:numbering {_W}>{''.join(abstract)}{''.join(nums)}</w:numbering>"
 
 
 @functools.lru_cache(maxsize=8)
@@ -248,7 +216,7 @@ def _font_table_xml() -> str:
     fonts = (
         f'<w:font w:name="{FONT_NAME}"><w:panose1 w:val="{panose}"/><w:charset w:val="00"/>'
         f'<w:family w:val="swiss"/><w:pitch w:val="variable"/><w:sig{sig}/></w:font>'
-        # List markers (_BULLET_MARKERS) and the checkbox glyph (docx.py).
+        # List markers (docx_numbering) and the checkbox glyph (docx_context).
         '<w:font w:name="Symbol"><w:charset w:val="02"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
         '<w:font w:name="Courier New"><w:charset w:val="00"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font>'
         '<w:font w:name="Wingdings"><w:charset w:val="02"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
@@ -268,7 +236,7 @@ _APP_XML = (
 )
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 _STYLES = _styles_xml()
-_NUMBERING = _numbering_xml()
+_NUMBERING = numbering_xml(_W, LIST_STEP, LIST_HANGING)
 
 
 def _replace_children(root, xml: str) -> None:

@@ -152,9 +152,10 @@ class Flow:
         self.page_break = False
         self._break_table = None         # a new-page table whose first paragraph is not written yet
 
-    def p(self, style: str | None = None, *, num_id: str | None = None, keep_next: bool = False,
-          after: int | None = None):
-        """A new paragraph; its properties are written at once, in schema order."""
+    def p(self, style: str | None = None, *, num_id: str | None = None, level: int = 0,
+          keep_next: bool = False, after: int | None = None):
+        """A new paragraph, a list item of level ``level`` with ``num_id``; its properties
+        are written at once, in schema order."""
         self._settle()
         p = el(self.parent, "p")
         before = 160 if self.last == "tbl" and not (style or "").startswith(("Heading", "Title")) else None
@@ -168,7 +169,7 @@ class Flow:
                 el(ppr, "pageBreakBefore")
             if num_id:
                 numpr = el(ppr, "numPr")
-                el(numpr, "ilvl", val="0")
+                el(numpr, "ilvl", val=str(level))
                 el(numpr, "numId", val=num_id)
             if before is not None or after is not None:
                 spacing = el(ppr, "spacing")
