@@ -2,11 +2,12 @@
 
 Each part keeps its pages (and the "Page X of Y" printed in their footers),
 gets one top-level bookmark holding its own bookmarks, a page label range
-such as "contact-1", and a parent form field named after it, so that every
-field's fully qualified name is unique ("contact.client-signature").
+such as "contact-1", a parent form field named after it, so that every
+field's fully qualified name is unique ("contact.client-signature"), and a
+Part element in the packet's one structure tree (tagged PDF/UA-1).
 
-Same parts, same bytes: nothing here reads the clock, no XMP is written and
-the file identifier is derived from the content.
+Same parts, same bytes: nothing here reads the clock, the XMP holds no date,
+and the file identifier is derived from the content.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from contextlib import ExitStack
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from .backends.pdf_tags import xmp
 from .errors import BackendError
 
 _OUTLINE_DEPTH_LIMIT = 64   # a malformed outline could nest (or loop) forever
@@ -35,6 +37,7 @@ def combine(parts: Sequence[tuple[str, str, bytes]], *, title: str, author: str,
         labels = Array()
         fields = Array()
         form = _Form(out)
+        structure = _Structure(out)
         version = (1, 4)
         sources = []
         for name, part_title, data in parts:
@@ -51,6 +54,7 @@ def combine(parts: Sequence[tuple[str, str, bytes]], *, title: str, author: str,
                 parent = form.add_part(src, name)
                 if len(parent.Kids):
                     fields.append(parent)
+                structure.add_part(src, out.pages[start:])
             except (pikepdf.PdfError, pikepdf.ForeignObjectError):
                 raise BackendError(f"{name}: the PDF could not be read") from None
             labels.extend([start, Dictionary(S=Name.D, P=String(f"{name}-"), St=1)])
@@ -64,7 +68,8 @@ def combine(parts: Sequence[tuple[str, str, bytes]], *, title: str, author: str,
         root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         if len(fields):
             root.AcroForm = form.acroform(fields)
-        # No /Producer, no dates, no XMP: nothing that changes between runs.
+        structure.finish(title, language)
+        # No /Producer, no dates: nothing that changes between runs.
         out.trailer.Info = out.make_indirect(Dictionary(
             Title=String(title), Author=String(author), Creator=String("consentgen")))
 
@@ -308,3 +313,65 @@ class _Form:
         if len(self.order):
             form.CO = self.order
         return form
+
+
+# -- structure tree -------------------------------------------------------------
+
+class _Structure:
+    """The packet's one structure tree: a Document holding each part's tree as a Part.
+
+    A part's pages and annotations keep their keys into its ParentTree, moved up by
+    the keys of the parts before it, so that the packet's ParentTree resolves.
+    """
+
+    def __init__(self, out: pikepdf.Pdf):
+        self.out = out
+        self.root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+        self.document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=self.root,
+                                                     K=Array()))
+        self.nums = Array()
+        self.next_key = 0
+
+    def add_part(self, src: pikepdf.Pdf, pages) -> None:
+        """The part's tree, its pages (already copied) and their annotations, under the packet's Document."""
+        tree = src.Root.get(Name.StructTreeRoot)
+        kids = tree.get(Name.K) if isinstance(tree, Dictionary) else None
+        if not isinstance(kids, Array | Dictionary):
+            return      # an untagged part: nothing to join (its pages stay unmarked)
+        offset = self.next_key
+        for kid in kids if isinstance(kids, Array) else [kids]:
+            part = self.out.copy_foreign(kid)
+            part.S, part.P = Name.Part, self.document
+            self.document.K.append(part)
+        parent_tree = tree.get(Name.ParentTree)
+        nums = parent_tree.get(Name.Nums) if isinstance(parent_tree, Dictionary) else None
+        for i in range(0, len(nums) - 1 if isinstance(nums, Array) else 0, 2):
+            self.nums.extend([int(nums[i]) + offset, self._copy(nums[i + 1])])
+        for page in pages:
+            if Name.StructParents in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annot in page.obj.get(Name.Annots, Array()):
+                if isinstance(annot, Dictionary) and Name.StructParent in annot:
+                    annot.StructParent = int(annot.StructParent) + offset
+        self.next_key = offset + tree.get_int(Name.ParentTreeNextKey, 0)
+
+    def _copy(self, obj):
+        """``obj`` in the packet: an indirect object by reference (copied once), a direct one member by member."""
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            return self.out.copy_foreign(obj)
+        if isinstance(obj, Array):
+            return Array([self._copy(x) for x in obj])
+        return obj
+
+    def finish(self, title: str, language: str) -> None:
+        """The tree, MarkInfo and the PDF/UA identifier, into the packet's catalog."""
+        if not len(self.document.K):
+            return
+        self.root.K = Array([self.document])
+        self.root.ParentTree = self.out.make_indirect(Dictionary(Nums=self.nums))
+        self.root.ParentTreeNextKey = self.next_key
+        self.out.Root.StructTreeRoot = self.root
+        self.out.Root.MarkInfo = Dictionary(Marked=True)
+        metadata = self.out.make_stream(xmp(title, language))
+        metadata.Type, metadata.Subtype = Name.Metadata, Name.XML
+        self.out.Root.Metadata = metadata

@@ -178,7 +178,8 @@ def test_fields_unique_prefixed_and_fillable(parts, pdf, combined):
 def test_metadata_and_syntax(pdf):
     info = pdf.trailer.Info
     assert {k: str(v) for k, v in info.items()} == {"/Title": TITLE, "/Author": AUTHOR, "/Creator": "consentgen"}
-    assert "/Metadata" not in pdf.Root          # no XMP, so no timestamps
+    xmp = pdf.Root.Metadata.read_bytes().decode()    # the PDF/UA identifier and the title, but no timestamps
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp and TITLE in xmp and "Date" not in xmp
     assert pdf.Root.Lang == LANGUAGE
     assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
     assert pdf.check_pdf_syntax() == []

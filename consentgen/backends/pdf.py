@@ -7,6 +7,9 @@ bookmarks for every heading, and real fillable AcroForm fields.
 Layout runs once. "Page X of Y" needs the total before it is known, so each
 page refers to a small form XObject that the canvas fills in at save time.
 Output is byte-identical for identical input (reportlab invariant mode).
+
+The PDF is tagged (PDF/UA-1): each block renderer gives its flowables their
+structure elements, and the canvas writes the tree at save (``pdf_tags``).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate, Flowable, Frame, KeepTogether, ListFlowable, ListItem as RLListItem,
+    BaseDocTemplate, Flowable, Frame, KeepTogether, ListItem as RLListItem,
     PageBreak as RLPageBreak, PageTemplate, Paragraph as RLParagraph,
 )
 from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
@@ -31,11 +34,14 @@ from ..document import (
 )
 from ..errors import BackendError, display_path
 from . import Meta, fonts
-from .pdf_flowables import Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, Table as SplitTable, line_count
+from .pdf_flowables import (
+    Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, Table as SplitTable, TaggedList, line_count,
+)
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
 )
+from .pdf_tags import TH_SCOPE, Elem, Marks
 
 # -- blocks -------------------------------------------------------------------
 
@@ -47,6 +53,7 @@ class _Outline:
 
     def add(self, heading_level: int) -> tuple[str, int]:
         # An outline may not skip a level: a level-3 heading right after a level-1 one nests as level 2.
+        # The structure tree uses the same levels (H1 to H4), so no heading level is skipped there either.
         self.count, self.level = self.count + 1, min(heading_level - 1, self.level + 1)
         return f"h{self.count}", self.level
 
@@ -59,6 +66,7 @@ class _Ctx:
     accent_hex: str
     width: float
     outline: _Outline
+    parent: Elem                            # the structure element the blocks go into
     depth: int = 0
     pages: dict[str, int] | None = None     # filled while drawing: heading anchor -> page
 
@@ -77,29 +85,39 @@ def _heading(b: Heading, ctx: _Ctx) -> list[Flowable]:
     style = ctx.styles.headings[min(b.level, 4) - 1]
     para = HeadingPara(ctx.markup(b.runs, bold=True), style)
     key, level = ctx.outline.add(b.level)
+    para.tag = ctx.parent.add(f"H{min(level + 1, 6)}")
     para.outline = (key, fonts.clean(b.text).strip(), level)
     para.anchor, para.pages = b.anchor, ctx.pages
     return [para]
 
 
 def _paragraph(b: Paragraph, ctx: _Ctx) -> list[Flowable]:
-    style = ctx.styles.item if ctx.depth else ctx.styles.body
-    return [Para(ctx.markup(b.runs), style)] if b.runs else []
+    if not b.runs:
+        return []
+    para = Para(ctx.markup(b.runs), ctx.styles.item if ctx.depth else ctx.styles.body)
+    para.tag = ctx.parent.add("P")
+    return [para]
 
 
 def _list(b: List, ctx: _Ctx) -> list[Flowable]:
     widest = f"{b.start + len(b.items) - 1}." if b.ordered and ctx.depth % 3 == 0 else "viii."
     indent = max(18.0, stringWidth(widest, fonts.REGULAR, 11.5) + 7) if b.ordered else 16.0
     inner = replace(ctx, width=ctx.width - indent, depth=ctx.depth + 1)
-    items = [RLListItem(_flowables(item.blocks, inner) or [Para("", ctx.styles.item)])
-             for item in b.items]
-    common = dict(leftIndent=indent, bulletFontName=fonts.REGULAR, bulletFontSize=11.5,
+    tag = ctx.parent.add("L")
+    items, labels = [], {}
+    for item in b.items:
+        li = tag.add("LI")
+        label = li.add("Lbl")
+        flowables = _flowables(item.blocks, replace(inner, parent=li.add("LBody"))) or [Para("", ctx.styles.item)]
+        labels[id(flowables[0])] = label
+        items.append(RLListItem(flowables))
+    common = dict(labels=labels, leftIndent=indent, bulletFontName=fonts.REGULAR, bulletFontSize=11.5,
                   bulletColor=ctx.styles.accent, spaceAfter=ctx.styles.body.spaceAfter if not ctx.depth else 2)
     if b.ordered:
         kind = "1ai"[ctx.depth % 3]
-        return [ListFlowable(items, bulletType=kind, start=str(b.start) if kind == "1" else None,
+        return [TaggedList(items, bulletType=kind, start=str(b.start) if kind == "1" else None,
                              bulletFormat="%s.", **common)]
-    return [ListFlowable(items, bulletType="bullet", start="•–•"[ctx.depth % 3], **common)]
+    return [TaggedList(items, bulletType="bullet", start="•–•"[ctx.depth % 3], **common)]
 
 
 CELL_PAD = 7     # left and right padding of a table cell
@@ -144,9 +162,13 @@ def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     ncols = max(len(r) for r in rows)
     rows = [tuple(r) + ((),) * (ncols - len(r)) for r in rows]
     head, cell = ctx.styles.cell_head, ctx.styles.cell
-    cells = [[Para(ctx.markup(c, bold=True), head) for c in rows[0]]]
-    cells += [[FieldCell(c, ctx.styles) if isinstance(c, Field) else Para(ctx.markup(c), cell) for c in row]
-              for row in rows[1:]]
+    tag = ctx.parent.add("Table")
+    header = tag.add("TR")
+    cells = [[_tagged(Para(ctx.markup(c, bold=True), head), header.add("TH", attrs=TH_SCOPE)) for c in rows[0]]]
+    for row in rows[1:]:
+        tr = tag.add("TR")
+        cells.append([FieldCell(c, ctx.styles, tr.add("TD").add("Form")) if isinstance(c, Field)
+                      else _tagged(Para(ctx.markup(c), cell), tr.add("TD")) for c in row])
     # A column of form fields is as wide as its fields and its header; the other
     # columns share the rest by how much text they hold (within limits).
     fixed: dict[int, float] = {}
@@ -179,10 +201,17 @@ def _table(b: Table, ctx: _Ctx) -> list[Flowable]:
     return [table]
 
 
+def _tagged(para: Para, tag: Elem) -> Para:
+    para.tag = tag
+    return para
+
+
 def _callout(b: Callout, ctx: _Ctx) -> list[Flowable]:
     pad_left, pad_right = 14, 12
-    inner = replace(ctx, width=ctx.width - pad_left - pad_right, depth=ctx.depth + 1)
-    title = Para(ctx.markup((Run(b.title),), bold=True), ctx.styles.callout_title) if b.title else None
+    box = ctx.parent.add("Div")
+    inner = replace(ctx, width=ctx.width - pad_left - pad_right, depth=ctx.depth + 1, parent=box)
+    title = (_tagged(Para(ctx.markup((Run(b.title),), bold=True), ctx.styles.callout_title), box.add("P"))
+             if b.title else None)
     rows = [[title]] if title else []
     # One row per block, so a long notice can still break between blocks.
     rows += [[flowables] for block in _group_fields(b.blocks) if (flowables := _flowables((block,), inner))]
@@ -200,11 +229,12 @@ def _callout(b: Callout, ctx: _Ctx) -> list[Flowable]:
 
 
 def _fields(b: _Fields, ctx: _Ctx) -> list[Flowable]:
-    return [FieldRow(list(b.fields), ctx.styles)]
+    tags = {f.name: (ctx.parent.add("Form"), ctx.parent.add("P")) for f in b.fields}
+    return [FieldRow(list(b.fields), ctx.styles, tags)]
 
 
 def _checkbox(b: Field, ctx: _Ctx) -> list[Flowable]:
-    return [Checkbox(b, ctx.styles)]
+    return [Checkbox(b, ctx.styles, ctx.parent.add("Form"), ctx.parent.add("P"))]
 
 
 def _page_break(b: PageBreak, ctx: _Ctx) -> list[Flowable]:
@@ -270,18 +300,26 @@ class _Canvas(Canvas):
     """
 
     paint_frame: Callable[[Canvas], None] | None = None   # header and footer, the same on every page
+    marks: Marks        # the structure being drawn (set before the first page)
 
     def page_number_here(self) -> None:
-        self.doForm(f"cg-page-{self.getPageNumber()}")
+        with self.marks.artifact(self, "footer"):
+            self.doForm(f"cg-page-{self.getPageNumber()}")
 
     def frame_here(self, paint: Callable[[Canvas], None]) -> None:
         """Draw the page frame by reference: painted once into a form, shown on every page."""
         self.paint_frame = paint
-        self.doForm("cg-frame")
+        with self.marks.artifact(self, "page"):
+            self.doForm("cg-frame")
+
+    def _addAnnotation(self, annotation, name=None, addtopage=1):
+        super()._addAnnotation(annotation, name, addtopage)
+        self.marks.annotation(self, annotation)
 
     def save(self):
         if self._code:
             self.showPage()
+        self.marks.write(self)
         if self.paint_frame is not None:
             self.beginForm("cg-frame")
             self.paint_frame(self)
@@ -300,8 +338,11 @@ class _DocTemplate(BaseDocTemplate):
     """A document template that opens with the bookmarks panel showing and keeps
     headings with what follows them, whatever that is."""
 
+    marks: Marks
+
     def beforeDocument(self):
         self.canv.showOutline()     # the bookmarks panel opens with the document
+        self.canv.marks = self.marks
 
     def handle_keepWithNext(self, flowables):
         """Group a run of keepWithNext flowables (headings, words before a form) with the next one.
@@ -340,8 +381,12 @@ def _logo(meta: Meta) -> tuple[ImageReader, float] | None:
     return image, min(LOGO_HEIGHT * iw / ih, LOGO_MAX_WIDTH)
 
 
-def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -> Callable:
-    """The onPage callback: header (logo, practice, title, rule) and footer (version, page)."""
+def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], figure: Elem | None) -> Callable:
+    """The onPage callback: header (logo, practice, title, rule) and footer (version, page).
+
+    All of it is a running artifact, but for the logo on the first page: that is the
+    ``figure`` element, with the logo's spoken text.
+    """
     width, height = pagesize
     left, right = MARGIN_X, width - MARGIN_X
     logo = _logo(meta)
@@ -356,9 +401,6 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
     version = fit(fonts.prepare(meta.version), SMALL, (right - left) / 2)
 
     def paint(canv: Canvas) -> None:
-        if logo:
-            canv.drawImage(logo[0], left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT,
-                           preserveAspectRatio=True, anchor="sw", mask="auto")
         canv.setFillColor(INK)
         draw_text(canv, text_left, height - HEADER_Y, practice, SMALL, bold=True)
         canv.setFillColor(MUTED)
@@ -370,6 +412,11 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float]) -
 
     def on_page(canv: _Canvas, doc) -> None:
         canv.saveState()
+        if logo:
+            first = canv.getPageNumber() == 1
+            with canv.marks.tagged(canv, figure) if first else canv.marks.artifact(canv, "header"):
+                canv.drawImage(logo[0], left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT,
+                               preserveAspectRatio=True, anchor="sw", mask="auto")
         canv.frame_here(paint)
         canv.page_number_here()
         canv.restoreState()
@@ -396,7 +443,9 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
     fonts.require([fonts.prepare(t) for t in texts], doc.name)
     width = pagesize[0] - 2 * MARGIN_X
     pages: dict[str, int] = {}
-    ctx = _Ctx(styles, meta.accent, width, _Outline(), pages=pages)
+    marks = Marks(fonts.clean(meta.title), meta.language)
+    figure = marks.root.add("Figure", alt=fonts.clean(meta.logo_text)) if meta.logo else None
+    ctx = _Ctx(styles, meta.accent, width, _Outline(), marks.root, pages=pages)
     story = _flowables(doc.blocks, ctx)
 
     # Streams as plain binary, not ASCII85: smaller files, less work. reportlab reads this
@@ -410,9 +459,10 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
         subject=fonts.clean(meta.subject), creator="consentgen", lang=meta.language,
         displayDocTitle=1, invariant=1,
     )
+    template.marks = marks
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    template.addPageTemplates([PageTemplate("page", [frame], onPage=_decorate(meta, styles.accent, pagesize))])
+    template.addPageTemplates([PageTemplate("page", [frame], onPage=_decorate(meta, styles.accent, pagesize, figure))])
     try:
         template.build(story, canvasmaker=_Canvas)
     except LayoutError:   # its message quotes the text, which may name a client

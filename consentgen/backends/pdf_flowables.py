@@ -1,5 +1,9 @@
 """PDF flowables of our own: cached paragraphs, bookmarked headings,
 keep-with-next that needs only the start of the next block, and form fields.
+
+Each flowable that draws content carries its structure element (``tag``,
+see ``pdf_tags``) and marks what it draws as that element's content, or as
+an artifact when it is decoration.
 """
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import getAscent
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, Paragraph as RLParagraph, Table as RLTable
 from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
-from reportlab.platypus.flowables import DDIndenter, _listWrapOn
+from reportlab.platypus.flowables import DDIndenter, LIIndenter, _listWrapOn
 
 from ..document import Field, Run
 from . import fonts, rtl
 from .pdf_style import CHECKBOX, FIELD_GAP, FIELD_HEIGHT, FIELD_WIDTH, INK, MUTED, markup, Styles, tint
+from .pdf_tags import Elem
 
 class Para(RLParagraph):
     """A Paragraph that remembers its last wrap.
@@ -22,6 +27,17 @@ class Para(RLParagraph):
     """
 
     _wrapped_at: float | None = None
+    tag: Elem | None = None         # the structure element this paragraph's text belongs to
+
+    def drawOn(self, canv, x, y, _sW=0):
+        with canv.marks.tagged(canv, self.tag):
+            super().drawOn(canv, x, y, _sW)
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        for part in parts:          # each piece of a paragraph split across pages is the same element
+            part.tag = self.tag
+        return parts
 
     def wrap(self, availWidth, availHeight):
         if availWidth != self._wrapped_at or "blPara" not in self.__dict__:   # split() may drop it
@@ -121,8 +137,19 @@ class Table(RLTable):
     """
 
     IN_ROW = 30.0       # the least height of either piece of a split row: two lines of cell text
+    repeated = 0        # on a later page: the header rows drawn again (artifacts, not content)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("renderCB", _mark_table)      # the pieces of a split are made with it
+        super().__init__(*args, **kwargs)
 
     def split(self, availWidth, availHeight):
+        parts = self._split(availWidth, availHeight)
+        for part in parts[1:]:
+            part.repeated = self.repeatRows
+        return parts
+
+    def _split(self, availWidth, availHeight):
         self._calc(availWidth, availHeight)
         frame = getattr(self, "_frame", None)
         page = frame._aH if frame is not None else availHeight     # the height of a whole page
@@ -187,6 +214,62 @@ class Table(RLTable):
         if value and not first and style.valign == "TOP":
             return []           # nothing of this cell fits: this row cannot split here
         return tuple(first), tuple(rest)
+
+
+_ARTIFACT_EVENTS = {"startBG": "endBG", "startLines": "endLines"}
+
+
+def _mark_table(table: Table, event: str, *args) -> None:
+    """Backgrounds and grid lines are decoration; a header row drawn again on a later page too.
+
+    reportlab calls this around each part of drawing a table (``renderCB``); the
+    cells' own flowables mark their text.
+    """
+    canv = table.canv
+    start = event in _ARTIFACT_EVENTS or (event == "startCell" and args[0] < table.repeated)
+    if start:
+        table._artifact = canv.marks.artifact(canv)
+        table._artifact.__enter__()
+    elif event in ("endBG", "endLines", "endCell") and getattr(table, "_artifact", None) is not None:
+        artifact, table._artifact = table._artifact, None
+        artifact.__exit__(None, None, None)
+
+
+class TaggedList(ListFlowable):
+    """A list whose bullets and numbers are drawn as each item's Lbl element.
+
+    ``labels`` maps each item's first flowable (by id) to its Lbl element.
+    """
+
+    def __init__(self, items, labels: dict[int, Elem], **kwargs):
+        self._labels = labels
+        super().__init__(items, **kwargs)
+
+    def _makeLIIndenter(self, flowable, bullet, params=None):
+        made = super()._makeLIIndenter(flowable, bullet, params)
+        return _LabelledIndenter(made._flowable, made._leftIndent, made._rightIndent, made._bullet,
+                                 self._labels.get(id(flowable)), made.__dict__.get("spaceBefore"),
+                                 made.__dict__.get("spaceAfter"))
+
+
+class _LabelledIndenter(LIIndenter):
+    """A list item's indented content, its bullet (on its first piece) marked as the item's label."""
+
+    def __init__(self, flowable, leftIndent, rightIndent, bullet, label: Elem | None, spaceBefore=None,
+                 spaceAfter=None):
+        super().__init__(flowable, leftIndent, rightIndent, bullet, spaceBefore, spaceAfter)
+        self.__dict__["_label"] = label     # an indenter sets other attributes on what it holds
+
+    def split(self, aW, aH):
+        return [_LabelledIndenter(p._flowable, p._leftIndent, p._rightIndent, p._bullet, self._label,
+                                  p.__dict__.get("spaceBefore"), p.__dict__.get("spaceAfter"))
+                for p in super().split(aW, aH)]
+
+    def drawOn(self, canv, x, y, _sW=0):
+        if self._bullet:
+            with canv.marks.tagged(canv, self._label):
+                self._bullet.drawOn(self, canv, x, y, 0)
+        self._flowable.drawOn(canv, x + self._leftIndent, y, max(0, _sW - self._leftIndent - self._rightIndent))
 
 
 class KeepWithNext(KeepTogether):
@@ -267,27 +350,32 @@ def line_count(para: RLParagraph, width: float) -> int:
     return len(para.blPara.lines)
 
 
-def draw_line_field(canv, field: Field, x: float, y: float, width: float, styles: Styles) -> None:
-    """A fillable text field on its underline, bottom left at (x, y); the label is its tooltip.
+def draw_line_field(canv, field: Field, x: float, y: float, width: float, styles: Styles,
+                    tag: Elem | None) -> None:
+    """A fillable text field on its underline, bottom left at (x, y); the label is its tooltip
+    and its spoken name (/TU); its widget joins the Form element ``tag``.
 
     The caller sets the underline's colour and width (MUTED, 0.8).
     """
-    canv.acroForm.textfieldRelative(
-        name=field.name, tooltip=fonts.clean(field.label), x=x, y=y, width=width, height=FIELD_HEIGHT,
-        value="", fontName="Helvetica", fontSize=11, maxlen=0,
-        borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
-        fillColor=tint(styles.accent, 0.06), textColor=INK,
-    )
-    canv.line(x, y, x + width, y)
+    with canv.marks.field(tag):
+        canv.acroForm.textfieldRelative(
+            name=field.name, tooltip=fonts.clean(field.label), x=x, y=y, width=width, height=FIELD_HEIGHT,
+            value="", fontName="Helvetica", fontSize=11, maxlen=0,
+            borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
+            fillColor=tint(styles.accent, 0.06), textColor=INK,
+        )
+    with canv.marks.artifact(canv):
+        canv.line(x, y, x + width, y)
 
 
-def draw_checkbox(canv, field: Field, x: float, y: float) -> None:
-    """A fillable checkbox, bottom left at (x, y); the label is its tooltip."""
-    canv.acroForm.checkboxRelative(
-        name=field.name, tooltip=fonts.clean(field.label), x=x, y=y,
-        size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
-        fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
-    )
+def draw_checkbox(canv, field: Field, x: float, y: float, tag: Elem | None) -> None:
+    """A fillable checkbox, bottom left at (x, y); the label is its tooltip and spoken name."""
+    with canv.marks.field(tag), canv.marks.artifact(canv):      # the border it draws on the page is decoration
+        canv.acroForm.checkboxRelative(
+            name=field.name, tooltip=fonts.clean(field.label), x=x, y=y,
+            size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
+            fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
+        )
 
 
 class FieldRow(Flowable):
@@ -300,9 +388,10 @@ class FieldRow(Flowable):
 
     LINE_GAP = 16
 
-    def __init__(self, fields: list[Field], styles: Styles):
+    def __init__(self, fields: list[Field], styles: Styles, tags: dict[str, tuple[Elem, Elem]]):
         super().__init__()
         self.fields, self.styles = fields, styles
+        self.tags = tags            # field name -> (its Form element, its label's P element)
         self.spaceBefore, self.spaceAfter = 14, 10
 
     def _layout(self, availWidth: float) -> list[list[tuple[Field, float, float, RLParagraph, float]]]:
@@ -343,7 +432,7 @@ class FieldRow(Flowable):
             return []
         fit = max((i for i in range(1, fit + 1) if lines[i][0][0].kind == "signature"), default=fit)
         first = [item[0] for line in lines[:fit] for item in line]
-        return [FieldRow(first, self.styles), FieldRow(self.fields[len(first):], self.styles)]
+        return [FieldRow(first, self.styles, self.tags), FieldRow(self.fields[len(first):], self.styles, self.tags)]
 
     def draw(self):
         canv, top = self.canv, self.height
@@ -352,7 +441,8 @@ class FieldRow(Flowable):
         for line in self._lines:
             bottom = top - FIELD_HEIGHT
             for f, x, w, label, lh in line:
-                draw_line_field(canv, f, x, bottom, w, self.styles)
+                form, label.tag = self.tags.get(f.name, (None, None))
+                draw_line_field(canv, f, x, bottom, w, self.styles, form)
                 label.drawOn(canv, x, bottom - 4 - lh)
             top -= self._line_height(line) + self.LINE_GAP
 
@@ -360,10 +450,11 @@ class FieldRow(Flowable):
 class Checkbox(Flowable):
     """A checkbox with its label beside it."""
 
-    def __init__(self, field: Field, styles: Styles):
+    def __init__(self, field: Field, styles: Styles, tag: Elem | None = None, label_tag: Elem | None = None):
         super().__init__()
-        self.field, self.styles = field, styles
+        self.field, self.styles, self.tag = field, styles, tag
         self.label = Para(markup((Run(field.label),), ""), styles.item)
+        self.label.tag = label_tag
         self.spaceBefore, self.spaceAfter = 4, 6
 
     def wrap(self, availWidth, availHeight):
@@ -374,7 +465,7 @@ class Checkbox(Flowable):
     def draw(self):
         style = self.styles.item
         baseline = self.height - getAscent(style.fontName, style.fontSize)   # of the label's first line
-        draw_checkbox(self.canv, self.field, 0, baseline - 2.8)
+        draw_checkbox(self.canv, self.field, 0, baseline - 2.8, self.tag)
         self.label.drawOn(self.canv, CHECKBOX + 9, self.height - self.label.height)
 
 
@@ -386,9 +477,9 @@ class FieldCell(Flowable):
     draws the cell.
     """
 
-    def __init__(self, field: Field, styles: Styles):
+    def __init__(self, field: Field, styles: Styles, tag: Elem | None = None):
         super().__init__()
-        self.field, self.styles = field, styles
+        self.field, self.styles, self.tag = field, styles, tag
 
     def natural_width(self) -> float:
         return CHECKBOX if self.field.kind == "checkbox" else FIELD_WIDTH[self.field.kind]
@@ -402,10 +493,10 @@ class FieldCell(Flowable):
 
     def draw(self):
         if self.field.kind == "checkbox":
-            draw_checkbox(self.canv, self.field, 0, 0)
+            draw_checkbox(self.canv, self.field, 0, 0, self.tag)
             return
         self.canv.setStrokeColor(MUTED)
         self.canv.setLineWidth(0.8)
-        draw_line_field(self.canv, self.field, 0, 0, self.width, self.styles)
+        draw_line_field(self.canv, self.field, 0, 0, self.width, self.styles, self.tag)
 
 
