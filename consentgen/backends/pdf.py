@@ -1,6 +1,6 @@
 """PDF backend: a Document drawn with reportlab platypus.
 
-Calm, readable pages: 11.5 pt Vera body text, accent-coloured headings, a
+Calm, readable pages: 11 pt Vera body text (16 pt in large print), accent-coloured headings, a
 header (practice, title) and footer (version, "Page X of Y") on every page,
 bookmarks for every heading, and real fillable AcroForm fields.
 
@@ -41,7 +41,7 @@ from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
 )
-from .pdf_tags import TH_SCOPE, Elem, Marks
+from .pdf_tags import TH_SCOPE, Elem, Marks, Untagged
 
 # -- blocks -------------------------------------------------------------------
 
@@ -101,7 +101,8 @@ def _paragraph(b: Paragraph, ctx: _Ctx) -> list[Flowable]:
 
 def _list(b: List, ctx: _Ctx) -> list[Flowable]:
     widest = f"{b.start + len(b.items) - 1}." if b.ordered and ctx.depth % 3 == 0 else "viii."
-    indent = max(18.0, stringWidth(widest, fonts.REGULAR, 11.5) + 7) if b.ordered else 16.0
+    size = ctx.styles.body.fontSize + 0.5
+    indent = max(18.0, stringWidth(widest, fonts.REGULAR, size) + 7) if b.ordered else 16.0 * size / 11.5
     inner = replace(ctx, width=ctx.width - indent, depth=ctx.depth + 1)
     tag = ctx.parent.add("L")
     items, labels = [], {}
@@ -111,7 +112,7 @@ def _list(b: List, ctx: _Ctx) -> list[Flowable]:
         flowables = _flowables(item.blocks, replace(inner, parent=li.add("LBody"))) or [Para("", ctx.styles.item)]
         labels[id(flowables[0])] = label
         items.append(RLListItem(flowables))
-    common = dict(labels=labels, leftIndent=indent, bulletFontName=fonts.REGULAR, bulletFontSize=11.5,
+    common = dict(labels=labels, leftIndent=indent, bulletFontName=fonts.REGULAR, bulletFontSize=size,
                   bulletColor=ctx.styles.accent, spaceAfter=ctx.styles.body.spaceAfter if not ctx.depth else 2)
     if b.ordered:
         kind = "1ai"[ctx.depth % 3]
@@ -300,6 +301,7 @@ class _Canvas(Canvas):
     """
 
     paint_frame: Callable[[Canvas], None] | None = None   # header and footer, the same on every page
+    small: float = SMALL    # the size of the header and footer text
     marks: Marks        # the structure being drawn (set before the first page)
 
     def page_number_here(self) -> None:
@@ -328,7 +330,7 @@ class _Canvas(Canvas):
         for n in range(1, total + 1):
             self.beginForm(f"cg-page-{n}")
             self.setFillColor(MUTED)
-            self.setFont(fonts.REGULAR, SMALL)
+            self.setFont(fonts.REGULAR, self.small)
             self.drawRightString(self._pagesize[0] - MARGIN_X, FOOTER_Y, f"Page {n} of {total}")
             self.endForm()
         super().save()
@@ -339,10 +341,11 @@ class _DocTemplate(BaseDocTemplate):
     headings with what follows them, whatever that is."""
 
     marks: Marks
+    small: float = SMALL
 
     def beforeDocument(self):
         self.canv.showOutline()     # the bookmarks panel opens with the document
-        self.canv.marks = self.marks
+        self.canv.marks, self.canv.small = self.marks, self.small
 
     def handle_keepWithNext(self, flowables):
         """Group a run of keepWithNext flowables (headings, words before a form) with the next one.
@@ -381,7 +384,8 @@ def _logo(meta: Meta) -> tuple[ImageReader, float] | None:
     return image, min(LOGO_HEIGHT * iw / ih, LOGO_MAX_WIDTH)
 
 
-def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], figure: Elem | None) -> Callable:
+def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], figure: Elem | None,
+              small: float) -> Callable:
     """The onPage callback: header (logo, practice, title, rule) and footer (version, page).
 
     All of it is a running artifact, but for the logo on the first page: that is the
@@ -393,22 +397,22 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], f
     text_left = left + (logo[1] + 8 if logo else 0)
     room, gap = right - text_left, 24
     title = fonts.prepare(meta.title)
-    title_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(title, False))
+    title_w = sum(stringWidth(p, f, small) for f, p in fonts.segments(title, False))
     # The practice keeps its whole name when both fit; else it may take a little over half the line.
-    practice = fit(fonts.prepare(meta.practice), SMALL, max(room * 0.55, room - title_w - gap), bold=True)
-    practice_w = sum(stringWidth(p, f, SMALL) for f, p in fonts.segments(practice, True))
-    title = fit(title, SMALL, room - practice_w - gap)
-    version = fit(fonts.prepare(meta.version), SMALL, (right - left) / 2)
+    practice = fit(fonts.prepare(meta.practice), small, max(room * 0.55, room - title_w - gap), bold=True)
+    practice_w = sum(stringWidth(p, f, small) for f, p in fonts.segments(practice, True))
+    title = fit(title, small, room - practice_w - gap)
+    version = fit(fonts.prepare(meta.version), small, (right - left) / 2)
 
     def paint(canv: Canvas) -> None:
         canv.setFillColor(INK)
-        draw_text(canv, text_left, height - HEADER_Y, practice, SMALL, bold=True)
+        draw_text(canv, text_left, height - HEADER_Y, practice, small, bold=True)
         canv.setFillColor(MUTED)
-        draw_text(canv, right, height - HEADER_Y, title, SMALL, right=True)
+        draw_text(canv, right, height - HEADER_Y, title, small, right=True)
         canv.setStrokeColor(accent)
         canv.setLineWidth(0.75)
         canv.line(left, height - RULE_Y, right, height - RULE_Y)
-        draw_text(canv, left, FOOTER_Y, version, SMALL)
+        draw_text(canv, left, FOOTER_Y, version, small)
 
     def on_page(canv: _Canvas, doc) -> None:
         canv.saveState()
@@ -424,12 +428,14 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], f
     return on_page
 
 
-def render(doc: Document, meta: Meta) -> bytes:
-    """The PDF for ``doc``: same input, same bytes. Raises BackendError for bad input."""
-    return render_with_pages(doc, meta)[0]
+def render(doc: Document, meta: Meta, tagged: bool = True) -> bytes:
+    """The PDF for ``doc``: same input, same bytes. Raises BackendError for bad input.
+
+    ``tagged=False`` leaves out the structure tree and marked content (for the benchmark)."""
+    return render_with_pages(doc, meta, tagged)[0]
 
 
-def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]:
+def render_with_pages(doc: Document, meta: Meta, tagged: bool = True) -> tuple[bytes, dict[str, int]]:
     """The PDF, and the page each heading landed on (by anchor; the first heading of a name wins).
 
     A packet uses the pages for its cross-references ("Fees and Cancellations, page 2").
@@ -437,13 +443,13 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
     pagesize = PAGE_SIZES.get(meta.page_size.lower())
     if pagesize is None:
         raise BackendError(f"page size must be one of {', '.join(PAGE_SIZES)}, not {meta.page_size!r}")
-    styles = styles_for(meta.accent)
+    styles = styles_for(meta.accent, meta.large_print)
     meta = replace(meta, title=meta.title or doc.title)
     texts = [*text_units(doc.blocks), *(f.label for f in doc.fields), meta.title, meta.practice, meta.version]
     fonts.require([fonts.prepare(t) for t in texts], doc.name)
     width = pagesize[0] - 2 * MARGIN_X
     pages: dict[str, int] = {}
-    marks = Marks(fonts.clean(meta.title), meta.language)
+    marks = (Marks if tagged else Untagged)(fonts.clean(meta.title), meta.language)
     figure = marks.root.add("Figure", alt=fonts.clean(meta.logo_text)) if meta.logo else None
     ctx = _Ctx(styles, meta.accent, width, _Outline(), marks.root, pages=pages)
     story = _flowables(doc.blocks, ctx)
@@ -459,10 +465,11 @@ def render_with_pages(doc: Document, meta: Meta) -> tuple[bytes, dict[str, int]]
         subject=fonts.clean(meta.subject), creator="consentgen", lang=meta.language,
         displayDocTitle=1, invariant=1,
     )
-    template.marks = marks
+    template.marks, template.small = marks, styles.small
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    template.addPageTemplates([PageTemplate("page", [frame], onPage=_decorate(meta, styles.accent, pagesize, figure))])
+    on_page = _decorate(meta, styles.accent, pagesize, figure, styles.small)
+    template.addPageTemplates([PageTemplate("page", [frame], onPage=on_page)])
     try:
         template.build(story, canvasmaker=_Canvas)
     except LayoutError:   # its message quotes the text, which may name a client

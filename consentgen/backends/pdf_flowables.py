@@ -15,7 +15,7 @@ from reportlab.platypus.flowables import DDIndenter, LIIndenter, _listWrapOn
 
 from ..document import Field, Run
 from . import fonts, rtl
-from .pdf_style import CHECKBOX, FIELD_GAP, FIELD_HEIGHT, FIELD_WIDTH, INK, MUTED, markup, Styles, tint
+from .pdf_style import FIELD_GAP, FIELD_WIDTH, INK, MUTED, markup, Styles, tint
 from .pdf_tags import Elem
 
 class Para(RLParagraph):
@@ -359,8 +359,8 @@ def draw_line_field(canv, field: Field, x: float, y: float, width: float, styles
     """
     with canv.marks.field(tag):
         canv.acroForm.textfieldRelative(
-            name=field.name, tooltip=fonts.clean(field.label), x=x, y=y, width=width, height=FIELD_HEIGHT,
-            value="", fontName="Helvetica", fontSize=11, maxlen=0,
+            name=field.name, tooltip=fonts.clean(field.label), x=x, y=y, width=width, height=styles.field_height,
+            value="", fontName="Helvetica", fontSize=styles.field_font, maxlen=0,
             borderStyle="underlined", borderWidth=0.8, borderColor=MUTED,
             fillColor=tint(styles.accent, 0.06), textColor=INK,
         )
@@ -368,12 +368,12 @@ def draw_line_field(canv, field: Field, x: float, y: float, width: float, styles
         canv.line(x, y, x + width, y)
 
 
-def draw_checkbox(canv, field: Field, x: float, y: float, tag: Elem | None) -> None:
+def draw_checkbox(canv, field: Field, x: float, y: float, styles: Styles, tag: Elem | None) -> None:
     """A fillable checkbox, bottom left at (x, y); the label is its tooltip and spoken name."""
     with canv.marks.field(tag), canv.marks.artifact(canv):      # the border it draws on the page is decoration
         canv.acroForm.checkboxRelative(
             name=field.name, tooltip=fonts.clean(field.label), x=x, y=y,
-            size=CHECKBOX, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
+            size=styles.checkbox, buttonStyle="check", borderStyle="solid", borderWidth=0.8, borderColor=MUTED,
             fillColor=colors.white, textColor=INK, fieldFlags="", forceBorder=True,
         )
 
@@ -408,9 +408,8 @@ class FieldRow(Flowable):
             x += w + FIELD_GAP
         return lines
 
-    @staticmethod
-    def _line_height(line) -> float:
-        return FIELD_HEIGHT + 4 + max(item[4] for item in line)
+    def _line_height(self, line) -> float:
+        return self.styles.field_height + 4 + max(item[4] for item in line)
 
     def wrap(self, availWidth, availHeight):
         self._lines = self._layout(availWidth)
@@ -439,7 +438,7 @@ class FieldRow(Flowable):
         canv.setStrokeColor(MUTED)
         canv.setLineWidth(0.8)
         for line in self._lines:
-            bottom = top - FIELD_HEIGHT
+            bottom = top - self.styles.field_height
             for f, x, w, label, lh in line:
                 form, label.tag = self.tags.get(f.name, (None, None))
                 draw_line_field(canv, f, x, bottom, w, self.styles, form)
@@ -458,15 +457,16 @@ class Checkbox(Flowable):
         self.spaceBefore, self.spaceAfter = 4, 6
 
     def wrap(self, availWidth, availHeight):
-        lh = self.label.wrap(availWidth - CHECKBOX - 9, availHeight)[1]
-        self.width, self.height = availWidth, max(lh, CHECKBOX)
+        box = self.styles.checkbox
+        lh = self.label.wrap(availWidth - box - 9, availHeight)[1]
+        self.width, self.height = availWidth, max(lh, box)
         return self.width, self.height
 
     def draw(self):
         style = self.styles.item
         baseline = self.height - getAscent(style.fontName, style.fontSize)   # of the label's first line
-        draw_checkbox(self.canv, self.field, 0, baseline - 2.8, self.tag)
-        self.label.drawOn(self.canv, CHECKBOX + 9, self.height - self.label.height)
+        draw_checkbox(self.canv, self.field, 0, baseline - 2.8 * self.styles.checkbox / 12, self.styles, self.tag)
+        self.label.drawOn(self.canv, self.styles.checkbox + 9, self.height - self.label.height)
 
 
 class FieldCell(Flowable):
@@ -482,18 +482,18 @@ class FieldCell(Flowable):
         self.field, self.styles, self.tag = field, styles, tag
 
     def natural_width(self) -> float:
-        return CHECKBOX if self.field.kind == "checkbox" else FIELD_WIDTH[self.field.kind]
+        return self.styles.checkbox if self.field.kind == "checkbox" else FIELD_WIDTH[self.field.kind]
 
     def wrap(self, availWidth, availHeight):
         if self.field.kind == "checkbox":
-            self.width = self.height = CHECKBOX
+            self.width = self.height = self.styles.checkbox
         else:
-            self.width, self.height = min(FIELD_WIDTH[self.field.kind], availWidth), FIELD_HEIGHT
+            self.width, self.height = min(FIELD_WIDTH[self.field.kind], availWidth), self.styles.field_height
         return self.width, self.height
 
     def draw(self):
         if self.field.kind == "checkbox":
-            draw_checkbox(self.canv, self.field, 0, 0, self.tag)
+            draw_checkbox(self.canv, self.field, 0, 0, self.styles, self.tag)
             return
         self.canv.setStrokeColor(MUTED)
         self.canv.setLineWidth(0.8)

@@ -47,37 +47,54 @@ class Styles:
     cell_head: ParagraphStyle
     label: ParagraphStyle
     callout_title: ParagraphStyle
+    small: float = SMALL                # the running header and footer
+    field_height: float = FIELD_HEIGHT
+    checkbox: float = CHECKBOX
+    field_font: float = 11.0            # what a reader types into a field
+
+
+LARGE = 16 / 11         # large print: the 11-point body becomes 16 points, and the rest in proportion
 
 
 @lru_cache(maxsize=16)
-def styles_for(accent_hex: str) -> Styles:
-    """Paragraph styles for one accent colour, built once per process."""
+def styles_for(accent_hex: str, large: bool = False) -> Styles:
+    """Paragraph styles for one accent colour (and print size), built once per process."""
     try:
         accent = colors.HexColor(accent_hex)
     except (ValueError, TypeError):
         raise BackendError(f"accent colour must look like '#2F5D62', not {accent_hex!r}") from None
     # No widows or orphans: a paragraph split by a page break keeps two lines on each side
     # (reportlab allows widows by default; every other style derives from this one).
-    body = ParagraphStyle("cg-body", fontName=fonts.REGULAR, fontSize=11, leading=15.5,
-                          textColor=INK, spaceAfter=6, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
+    k = LARGE if large else 1.0
+
+    def sized(name: str, **kw) -> ParagraphStyle:
+        for key in ("fontSize", "leading", "spaceBefore", "spaceAfter"):
+            if key in kw:
+                kw[key] = round(kw[key] * k, 2)
+        return ParagraphStyle(name, **kw)
+
+    body = sized("cg-body", fontName=fonts.REGULAR, fontSize=11, leading=15.5,
+                 textColor=INK, spaceAfter=6, alignment=TA_LEFT, allowWidows=0, allowOrphans=0)
     heading = dict(fontName=fonts.BOLD, textColor=accent, keepWithNext=1, allowWidows=0, allowOrphans=0)
     headings = (
-        ParagraphStyle("cg-h1", **heading, fontSize=19, leading=23, spaceAfter=9),
-        ParagraphStyle("cg-h2", **heading, fontSize=14, leading=18, spaceBefore=12, spaceAfter=5),
-        ParagraphStyle("cg-h3", **heading, fontSize=12, leading=16, spaceBefore=9, spaceAfter=3),
-        ParagraphStyle("cg-h4", **heading, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3),
+        sized("cg-h1", **heading, fontSize=19, leading=23, spaceAfter=9),
+        sized("cg-h2", **heading, fontSize=14, leading=18, spaceBefore=12, spaceAfter=5),
+        sized("cg-h3", **heading, fontSize=12, leading=16, spaceBefore=9, spaceAfter=3),
+        sized("cg-h4", **heading, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3),
     )
     return Styles(
         accent=accent,
         body=body,
-        item=ParagraphStyle("cg-item", parent=body, spaceAfter=3),
+        item=sized("cg-item", parent=body, spaceAfter=3),
         headings=headings,
-        cell=ParagraphStyle("cg-cell", parent=body, fontSize=10.5, leading=14, spaceAfter=0),
-        cell_head=ParagraphStyle("cg-cell-head", parent=body, fontName=fonts.BOLD, fontSize=10.5, leading=14,
-                                 spaceAfter=0),
-        label=ParagraphStyle("cg-label", parent=body, fontSize=9.5, leading=12, textColor=MUTED, spaceAfter=0),
-        callout_title=ParagraphStyle("cg-callout-title", parent=body, fontName=fonts.BOLD,
-                                     textColor=accent, spaceAfter=0),
+        cell=sized("cg-cell", parent=body, fontSize=10.5, leading=14, spaceAfter=0),
+        cell_head=sized("cg-cell-head", parent=body, fontName=fonts.BOLD, fontSize=10.5, leading=14, spaceAfter=0),
+        label=sized("cg-label", parent=body, fontSize=9.5, leading=12, textColor=MUTED, spaceAfter=0),
+        callout_title=sized("cg-callout-title", parent=body, fontName=fonts.BOLD, textColor=accent, spaceAfter=0),
+        small=12.0 if large else SMALL,
+        field_height=round(FIELD_HEIGHT * k, 2),
+        checkbox=round(CHECKBOX * k, 2),
+        field_font=round(11 * k, 2),
     )
 
 

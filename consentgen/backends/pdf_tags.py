@@ -241,3 +241,21 @@ def xmp(title: str, language: str) -> bytes:
         f'<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>\n'
         '</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="w"?>'
     ).encode("utf-8")
+
+
+class Untagged(Marks):
+    """No marks and no tree: the PDF as drawn before tagging (the benchmark's baseline)."""
+
+    @contextmanager
+    def tagged(self, canv, elem):
+        yield
+
+    @contextmanager
+    def artifact(self, canv, kind="layout"):
+        yield
+
+    def annotation(self, canv, annot):
+        pass
+
+    def write(self, canv):
+        pass
