@@ -464,6 +464,7 @@ def render_with_pages(doc: Document, meta: Meta, tagged: bool = True) -> tuple[b
         title=fonts.clean(meta.title), author=fonts.clean(meta.author),
         subject=fonts.clean(meta.subject), creator="consentgen", lang=meta.language,
         displayDocTitle=1, invariant=1,
+        initialFontName=fonts.REGULAR,      # else each page opens by naming Helvetica, which is not embedded
     )
     template.marks, template.small = marks, styles.small
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,

@@ -142,6 +142,9 @@ class Table(RLTable):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("renderCB", _mark_table)      # the pieces of a split are made with it
         super().__init__(*args, **kwargs)
+        # Cells hold paragraphs with their own fonts, but the table names its cell font anyway:
+        # by default Helvetica, which is not embedded.
+        self.setStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)])
 
     def split(self, availWidth, availHeight):
         parts = self._split(availWidth, availHeight)

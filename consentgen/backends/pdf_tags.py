@@ -27,6 +27,8 @@ from reportlab.pdfbase.pdfdoc import (
     PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFStream, PDFString, PDFtrue,
 )
 
+from .pdf_formfont import embed_field_font
+
 
 class MCR(NamedTuple):
     """A marked-content sequence: page number (1-based, as the canvas counts) and MCID."""
@@ -180,6 +182,7 @@ class Marks:
         catalog.MarkInfo = PDFDictionary({"Marked": PDFtrue})
         catalog.Metadata = PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
                                      xmp(self.title, self.language), filters=[])
+        embed_field_font(canv)
 
 
 def _link_words(uri: str) -> str:
