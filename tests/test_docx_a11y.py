@@ -315,3 +315,137 @@ def test_list_markers_are_numbering_never_typed_characters(examples):
             assert (fmt == "bullet" and len(marker) == 1) or marker == f"%{level + 1}.", (name, text)
             items += 1
     assert items > 20
+
+
+# -- large print ---------------------------------------------------------------------------
+
+EVERY_SIZE = SAMPLE + """
+### Smaller heading
+
+1. One.
+   - Nested.
+
+```field
+signature client-signature Client signature
+```
+"""
+
+
+def _half_points(parts, style_id: str) -> int:
+    found = _resolved(parts, style_id, f"{W}rPr/{W}sz")
+    if found is None:                       # the document default
+        found = parts["word/styles.xml"].find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}sz")
+    return int(found.get(f"{W}val"))
+
+
+def _twips(root, path: str, attr: str) -> list[int]:
+    return [int(e.get(W + attr)) for e in root.iterfind(path) if e.get(W + attr) is not None]
+
+
+@pytest.fixture(scope="module")
+def both_looks():
+    doc = parse(EVERY_SIZE, "t")
+    return (_parts(render(doc, replace(META, logo=LOGO))),
+            _parts(render(doc, replace(META, logo=LOGO, large_print=True))))
+
+
+def test_large_print_sets_body_text_at_16_points_and_everything_else_above_it(both_looks):
+    normal, large = both_looks
+    assert _half_points(normal, "Normal") == 23
+    sizes = {sid: _half_points(large, sid) for sid in
+             ("Normal", "ListBullet", "ListNumber", "ListContinue", "FormField", "Title",
+              "Heading1", "Heading2", "Heading3", "Heading4", "Header", "Footer")}
+    assert sizes["Normal"] == 32                                        # 16 points
+    assert all(sizes[s] == 32 for s in ("ListBullet", "ListNumber", "ListContinue", "FormField"))
+    assert sizes["Title"] > sizes["Heading1"] > sizes["Heading2"] > sizes["Heading3"] > 32
+    assert sizes["Heading4"] == sizes["Heading3"]
+    assert sizes["Header"] == sizes["Footer"] >= 26                     # 13 points, from 9
+    # No run sets a size of its own, in the text or in a table: all of it is 16 points.
+    for part in ("word/document.xml", "word/header1.xml", "word/footer1.xml"):
+        runs = large[part].iterfind(f".//{W}r/{W}rPr/{W}sz")
+        assert not list(runs), part
+
+
+def test_large_print_scales_spacing_indents_and_margins_with_the_text(both_looks):
+    """Every distance measured from the text grows by 16/11.5, so a page keeps its proportions."""
+    normal, large = both_looks
+    factor = 16 / 11.5
+    checks = [
+        ("word/styles.xml", f".//{W}spacing", "before"), ("word/styles.xml", f".//{W}spacing", "after"),
+        ("word/styles.xml", f".//{W}ind", "left"), ("word/styles.xml", f".//{W}ind", "hanging"),
+        ("word/styles.xml", f".//{W}style[@{W}styleId='TableGrid']//{W}tblCellMar/{W}left", "w"),
+        ("word/numbering.xml", f".//{W}ind", "left"), ("word/numbering.xml", f".//{W}ind", "hanging"),
+        ("word/document.xml", f".//{W}tcMar/*", "w"), ("word/document.xml", f".//{W}p/{W}pPr/{W}spacing", "before"),
+    ]
+    for part, path, attr in checks:
+        small, big = _twips(normal[part], path, attr), _twips(large[part], path, attr)
+        assert len(small) == len(big) and small, (part, path, attr)
+        for a, b in zip(small, big):
+            assert abs(b - a * factor) <= 5, (part, path, attr, a, b)     # a level's indent: n rounded steps
+    # Line spacing is proportional (1.15 lines), so it grows with the text by itself.
+    default = large["word/styles.xml"].find(f"{W}docDefaults/{W}pPrDefault/{W}pPr/{W}spacing")
+    assert (default.get(f"{W}line"), default.get(f"{W}lineRule")) == ("276", "auto")
+    # The logo grows with the header's text.
+    extents = [int(e.get("cx")) for p in (normal, large) for e in p["word/header1.xml"].iter(f"{WP}extent")]
+    assert extents[1] == round(extents[0] * factor / 635) * 635
+
+
+def test_large_print_examples_are_whole_and_the_same_text(examples):
+    from .readback import docx_text
+
+    loaded = load_profile(FIRST_CLINICIAN)
+    large = {name: data for (name, _), data in
+             render_bytes(loaded, Job(formats=("docx",), large_print=True)).items()}
+    assert sorted(large) == sorted(examples)
+    for name in examples:
+        assert docx_text(large[name]) == docx_text(examples[name]), name
+        assert _half_points(_parts(large[name]), "Normal") == 32
+
+
+# -- no empty paragraphs -----------------------------------------------------------------
+
+_CONTENT = {W + tag for tag in ("t", "sdt", "drawing", "fldChar", "tab", "br")}
+
+
+def _empty_paragraphs(root) -> list:
+    return [p for p in root.iter(f"{W}p") if not any(e.tag in _CONTENT for e in p.iter())]
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+def test_no_empty_paragraph_anywhere_but_where_word_requires_one(examples, large_print):
+    """Spacing is paragraph spacing, page breaks are pageBreakBefore: a screen reader
+    meets no "blank" lines. Word needs a paragraph in two places only, and there it is
+    collapsed (exact height, no space before or after):
+
+    - between two tables, which Word would otherwise join into one table
+      (a callout followed by a table, say);
+    - after a table that ends a table cell (a table inside a callout) or the body:
+      a cell and the body must end with a paragraph (ECMA-376 17.4.66; Word adds one).
+
+    And a table cell the template leaves empty (the therapist's printed name on the
+    signature page) holds the one empty paragraph a cell cannot be without.
+    """
+    docs = examples if not large_print else {
+        name: data for (name, _), data in
+        render_bytes(load_profile(FIRST_CLINICIAN), Job(formats=("docx",), large_print=True)).items()}
+    for name, data in docs.items():
+        parts = _parts(data)
+        for part in [n for n in parts if n.startswith(("word/header", "word/footer"))]:
+            assert not _empty_paragraphs(parts[part]), (name, part)
+        for p in _empty_paragraphs(parts["word/document.xml"]):
+            before, after = p.getprevious(), p.getnext()
+            if before is not None and before.tag == f"{W}tcPr" and after is None:
+                continue                    # an empty cell's only paragraph
+            assert before is not None and before.tag == f"{W}tbl", name
+            assert after is None or after.tag in (f"{W}tbl", f"{W}sectPr"), name
+            spacing = p.find(f"{W}pPr/{W}spacing")
+            assert spacing.get(f"{W}lineRule") == "exact", name
+            assert spacing.get(f"{W}before") == spacing.get(f"{W}after") == "0", name
+        breaks = list(parts["word/document.xml"].iter(f"{W}br"))
+        assert all(b.get(f"{W}type") not in ("page", "column") for b in breaks), name
+
+
+def test_large_print_is_reproducible_too():
+    doc = parse(EVERY_SIZE, "t")
+    meta = replace(META, logo=LOGO, large_print=True)
+    assert render(doc, meta) == render(doc, meta) != render(doc, replace(meta, large_print=False))

@@ -16,24 +16,25 @@ import re
 from pathlib import Path
 
 import docx
-from docx.shared import Inches, Twips
+from docx.shared import Twips
 
 from ..document import Callout, Document, Field, Heading, List, PageBreak, Paragraph, Table
 from ..errors import BackendError, display_path
 from . import Meta
 from . import docx_styles
 from .docx_context import Context, control, inline
+from .docx_look import look_for
 from .docx_package import embed_fonts, package_bytes
 from .docx_numbering import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, LEVELS, NUMBER_STYLES, list_indent,
                               style_level)
 from .docx_styles import BOLD_STYLES, FONT_NAME, LIST_STEP, base_bytes, embeddable, font_bytes
 from .docx_tables import callout, table
-from .docx_xml import W, Flow, el, field_code, keep_with_next_block, ppr_child, run, set_spacing
+from .docx_xml import TABLE_GAP, W, Flow, el, field_code, keep_with_next_block, ppr_child, run, set_spacing
 
 PAGE_SIZES = {"letter": (12240, 15840), "a4": (11906, 16838)}   # twips
 MARGIN = 1440
 PAGE_WORDS = {"en": ("Page", "of"), "es": ("Página", "de")}
-LOGO_HEIGHT = 0.3         # inches
+LOGO_HEIGHT = 432         # twips (0.3 inch) in normal print
 LOGO_GAP = 144            # twips between the logo and the practice's name
 KEEP_BEFORE_FIELDS = 3    # paragraphs kept on the page of the form fields they lead into
 _ACCENT = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -53,7 +54,7 @@ def _paragraph(ctx: Context, flow: Flow, block: Paragraph, depth: int) -> None:
     # Inside a list item, later paragraphs line up with the item's text.
     p = flow.p(CONTINUE_STYLES[style_level(depth - 1)] if depth else None)
     if depth > len(CONTINUE_STYLES):        # deeper than the styles go: the level's own indent
-        ppr_child(p, "ind").set(W + "left", str(list_indent(min(depth, LEVELS) - 1, LIST_STEP)))
+        ppr_child(p, "ind").set(W + "left", str(list_indent(min(depth, LEVELS) - 1, ctx.look.tw(LIST_STEP))))
     inline(ctx, p, block.runs)
 
 
@@ -71,7 +72,7 @@ def _list(ctx: Context, flow: Flow, block: List, depth: int) -> None:
             rest = rest[1:]
         _blocks(ctx, flow, rest, depth + 1)
     if depth == 0 and flow.last == "p":
-        set_spacing(flow.parent[-1], after=160)     # the list ends like a paragraph
+        set_spacing(flow.parent[-1], after=ctx.look.tw(160))     # the list ends like a paragraph
 
 
 def _field(ctx: Context, flow: Flow, block: Field, depth: int) -> None:
@@ -139,10 +140,10 @@ def _bar(root, style: str, width: int, border: str | None, tabs: tuple[int, ...]
     return p
 
 
-def _logo(part, meta: Meta):
+def _logo(ctx: Context, part, meta: Meta):
     """The logo as an inline picture whose alternative text (docPr descr) is ``meta.logo_text``."""
     try:
-        picture = part.new_pic_inline(io.BytesIO(Path(meta.logo).read_bytes()), height=Inches(LOGO_HEIGHT))
+        picture = part.new_pic_inline(io.BytesIO(Path(meta.logo).read_bytes()), height=Twips(ctx.look.tw(LOGO_HEIGHT)))
     except Exception as exc:             # unreadable or not an image python-docx knows
         raise BackendError(f"cannot use logo {display_path(meta.logo)} ({type(exc).__name__})") from None
     # Alternative text is the description, which screen readers read; a title as
@@ -155,9 +156,9 @@ def _logo(part, meta: Meta):
 
 def _header_footer(ctx: Context, section, meta: Meta, title: str) -> None:
     part = section.header.part
-    picture = _logo(part, meta) if meta.logo is not None else None
+    picture = _logo(ctx, part, meta) if meta.logo is not None else None
     # The practice's name stands at a tab stop just past the logo, not after typed spaces.
-    tabs = (min(int(picture.extent.cx) // 635 + LOGO_GAP, ctx.width // 2),) if picture is not None else ()
+    tabs = (min(int(picture.extent.cx) // 635 + ctx.look.tw(LOGO_GAP), ctx.width // 2),) if picture is not None else ()
     p = _bar(part.element, "Header", ctx.width, "bottom", tabs)
     if picture is not None:
         el(el(p, "r"), "drawing").append(picture)
@@ -219,19 +220,19 @@ def render(doc: Document, meta: Meta) -> bytes:
     """The document as .docx bytes; the same inputs always give the same bytes."""
     _check(meta)
     accent = meta.accent[1:].upper()
-    document = docx.Document(io.BytesIO(base_bytes(accent, meta.language)))
+    document = docx.Document(io.BytesIO(base_bytes(accent, meta.language, meta.large_print)))
     page_w, page_h = PAGE_SIZES[meta.page_size]
     section = document.sections[0]
     section.page_width, section.page_height = Twips(page_w), Twips(page_h)
     title = meta.title or doc.title
     ctx = Context(document.part, document.part.numbering_part.element, accent,
-                  page_w - 2 * MARGIN, meta.language, _blocks, heading=title)
+                  page_w - 2 * MARGIN, meta.language, _blocks, heading=title, look=look_for(meta.large_print))
     _header_footer(ctx, section, meta, title)
 
     body = document.element.body
     sect_pr = body.sectPr
     body.remove(sect_pr)                     # append blocks, then put it back last
-    flow = Flow(body)
+    flow = Flow(body, ctx.look.tw(TABLE_GAP))
     _blocks(ctx, flow, doc.blocks, 0)
     flow.close()
     body.append(sect_pr)

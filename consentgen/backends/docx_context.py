@@ -13,12 +13,16 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from ..document import Field, Runs
 from . import docx_numbering
+from .docx_look import NORMAL, Look
 from .docx_numbering import FIRST_FREE_NUM
 from .docx_xml import el, run, w14
 
 PLACEHOLDERS = {"signature": "_" * 34, "text": "_" * 34, "initials": "_" * 8,
-                "date": "____ / ____ / ______"}
-UNDERSCORE = 115          # twips: one "_" at the body size (half an em of 11.5 pt)
+                "date": "____\u00a0/\u00a0____\u00a0/\u00a0______"}
+# A date's spaces do not break: split over two lines in a narrow cell, it read as two
+# blanks. Where it does not fit, it takes fewer underscores (month, day, year).
+_SHORTER_DATES = ((3, 3, 5), (2, 2, 4))
+UNDERSCORE = 115          # twips: one "_" at the normal body size (half an em of 11.5 pt)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Context:
     language: str
     blocks: Callable = None      # blocks(ctx, flow, blocks, depth): renders any blocks
     heading: str = ""            # the nearest heading so far: a table's caption
+    look: Look = NORMAL          # type sizes and spacing (large print)
     title_done: bool = False
     nums: itertools.count = field(default_factory=lambda: itertools.count(FIRST_FREE_NUM))
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -84,7 +89,19 @@ def control(ctx: Context, p, block: Field, width: int | None = None) -> None:
         el(date, "calendar", val="gregorian")
     else:
         el(pr, "text")
-    line = PLACEHOLDERS[block.kind]
-    if width is not None and set(line) == {"_"}:
-        line = line[:max(4, width // UNDERSCORE)]
-    run(content, line)
+    run(content, _placeholder(block.kind, width, ctx.look.tw(UNDERSCORE)))
+
+
+def _placeholder(kind: str, width: int | None, underscore: int) -> str:
+    """The blank line of a field, shortened to ``width`` twips if given (every character
+    counted as wide as an underscore, the widest of them)."""
+    line = PLACEHOLDERS[kind]
+    if width is None:
+        return line
+    if set(line) == {"_"}:
+        return line[:max(4, width // underscore)]
+    for parts in _SHORTER_DATES:
+        if len(line) * underscore <= width:
+            break
+        line = "\u00a0/\u00a0".join("_" * n for n in parts)
+    return line

@@ -31,12 +31,14 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.shared import Inches
 
+from .docx_look import Look, half_points, look_for
 from .docx_numbering import (BULLET_NUM, BULLET_STYLES, CONTINUE_STYLES, NUMBER_NUM, NUMBER_STYLES, list_indent,
                               numbering_xml)
 from .docx_package import package_bytes
 
 LIST_STEP = 504           # twips from one list level's text to the next's
 LIST_HANGING = 360        # twips the marker hangs left of the text
+CELL_MARGIN = 115         # twips: a table cell's left and right margins, each
 
 FIXED_TIME = dt.datetime(2000, 1, 1)   # created and modified, written as UTC
 
@@ -79,8 +81,9 @@ def _style(kind: str, sid: str, name: str, body: str, *, based: str | None = "No
             f"{based_xml}{next_xml}{body}</w:style>")
 
 
-def _heading(level: int, size_pt: float, before: int, after: int) -> str:
-    half = round(size_pt * 2)
+def _heading(look: Look, level: int, before: int, after: int) -> str:
+    half = half_points(look.heading[level - 1])
+    before, after = look.tw(before), look.tw(after)
     return _style(
         "paragraph", f"Heading{level}", f"heading {level}",
         '<w:uiPriority w:val="9"/><w:qFormat/>'
@@ -92,25 +95,27 @@ def _heading(level: int, size_pt: float, before: int, after: int) -> str:
     )
 
 
-def _list_style(sid: str, name: str, level: int, num_id: int | None) -> str:
+def _list_style(look: Look, sid: str, name: str, level: int, num_id: int | None) -> str:
     numbered = (f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'
                 if num_id else "")
-    hanging = f' w:hanging="{LIST_HANGING}"' if num_id else ""
+    hanging = f' w:hanging="{look.tw(LIST_HANGING)}"' if num_id else ""
     return _style(
         "paragraph", sid, name,
         f'<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:pPr>{numbered}'
-        f'<w:spacing w:after="80"/><w:ind w:left="{list_indent(level, LIST_STEP)}"{hanging}/></w:pPr>',
+        f'<w:spacing w:after="{look.tw(80)}"/><w:ind w:left="{list_indent(level, look.tw(LIST_STEP))}"{hanging}/>'
+        '</w:pPr>',
     )
 
 
-def _styles_xml() -> str:
-    """styles.xml children; ``{accent}`` and ``{lang}`` (a w:lang element) are filled per look."""
+def _styles_xml(look: Look) -> str:
+    """styles.xml for a look; ``{accent}`` and ``{lang}`` (a w:lang element) are filled per document."""
+    tw, body, small = look.tw, half_points(look.body), half_points(look.small)
     parts = [
         '<w:docDefaults><w:rPrDefault><w:rPr>'
         f'<w:rFonts w:ascii="{FONT_NAME}" w:hAnsi="{FONT_NAME}" w:cs="{FONT_NAME}" w:eastAsiaTheme="minorEastAsia"/>'
-        '<w:sz w:val="23"/><w:szCs w:val="23"/>{lang}'
+        f'<w:sz w:val="{body}"/><w:szCs w:val="{body}"/>{{lang}}'
         '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>'
-        '<w:spacing w:after="160" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>',
+        f'<w:spacing w:after="{tw(160)}" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>',
         _style("paragraph", "Normal", "Normal",
                '<w:qFormat/><w:pPr><w:widowControl/></w:pPr>'
                '<w:rPr><w:color w:val="222222"/>{lang}</w:rPr>',
@@ -132,43 +137,43 @@ def _styles_xml() -> str:
         _style("paragraph", "Title", "Title",
                '<w:uiPriority w:val="10"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/>'
                '<w:pBdr><w:bottom w:val="single" w:sz="12" w:space="6" w:color="{accent}"/></w:pBdr>'
-               '<w:spacing w:before="120" w:after="280" w:line="240" w:lineRule="auto"/>'
+               f'<w:spacing w:before="{tw(120)}" w:after="{tw(280)}" w:line="240" w:lineRule="auto"/>'
                '<w:outlineLvl w:val="0"/></w:pPr>'
                '<w:rPr><w:b/><w:bCs/><w:color w:val="{accent}"/><w:kern w:val="28"/>'
-               '<w:sz w:val="48"/><w:szCs w:val="48"/></w:rPr>',
+               f'<w:sz w:val="{half_points(look.title)}"/><w:szCs w:val="{half_points(look.title)}"/></w:rPr>',
                nxt="Normal"),
-        _heading(1, 17, 400, 120),
-        _heading(2, 14, 320, 100),
-        _heading(3, 12, 240, 80),
+        _heading(look, 1, 400, 120),
+        _heading(look, 2, 320, 100),
+        _heading(look, 3, 240, 80),
         *(_style("paragraph", f"Heading{n}", f"heading {n}",
                  f'<w:uiPriority w:val="9"/><w:qFormat/><w:pPr><w:outlineLvl w:val="{n - 1}"/></w:pPr>',
                  based="Heading3", nxt="Normal") for n in (4, 5, 6)),
-        *(_list_style(sid, f"List Bullet{'' if i == 0 else ' ' + str(i + 1)}", i, BULLET_NUM)
+        *(_list_style(look, sid, f"List Bullet{'' if i == 0 else ' ' + str(i + 1)}", i, BULLET_NUM)
           for i, sid in enumerate(BULLET_STYLES)),
-        *(_list_style(sid, f"List Number{'' if i == 0 else ' ' + str(i + 1)}", i, NUMBER_NUM)
+        *(_list_style(look, sid, f"List Number{'' if i == 0 else ' ' + str(i + 1)}", i, NUMBER_NUM)
           for i, sid in enumerate(NUMBER_STYLES)),
-        *(_list_style(sid, f"List Continue{'' if i == 0 else ' ' + str(i + 1)}", i, None)
+        *(_list_style(look, sid, f"List Continue{'' if i == 0 else ' ' + str(i + 1)}", i, None)
           for i, sid in enumerate(CONTINUE_STYLES)),
         *(_style("paragraph", sid, sid.lower(),
                  '<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:pPr>'
                  '<w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
-                 '<w:rPr><w:color w:val="595959"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr>')
+                 f'<w:rPr><w:color w:val="595959"/><w:sz w:val="{small}"/><w:szCs w:val="{small}"/></w:rPr>')
           for sid in ("Header", "Footer")),
         _style("character", "Hyperlink", "Hyperlink",
                '<w:uiPriority w:val="99"/><w:unhideWhenUsed/>'
                '<w:rPr><w:color w:val="{accent}"/><w:u w:val="single"/></w:rPr>',
                based="DefaultParagraphFont"),
         _style("table", "TableGrid", "Table Grid",
-               '<w:uiPriority w:val="59"/><w:pPr><w:spacing w:before="60" w:after="60" '
+               f'<w:uiPriority w:val="59"/><w:pPr><w:spacing w:before="{tw(60)}" w:after="{tw(60)}" '
                'w:line="252" w:lineRule="auto"/></w:pPr><w:tblPr><w:tblBorders>'
                + "".join(f'<w:{e} w:val="single" w:sz="4" w:space="0" w:color="BFBFBF"/>'
                          for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
-               + '</w:tblBorders><w:tblCellMar><w:left w:w="115" w:type="dxa"/>'
-               '<w:right w:w="115" w:type="dxa"/></w:tblCellMar></w:tblPr>',
+               + f'</w:tblBorders><w:tblCellMar><w:left w:w="{tw(CELL_MARGIN)}" w:type="dxa"/>'
+               f'<w:right w:w="{tw(CELL_MARGIN)}" w:type="dxa"/></w:tblCellMar></w:tblPr>',
                based="TableNormal"),
         _style("paragraph", "FormField", "Form Field",
                '<w:uiPriority w:val="20"/><w:qFormat/><w:pPr><w:keepLines/>'
-               '<w:spacing w:before="320" w:after="120"/></w:pPr>',
+               f'<w:spacing w:before="{tw(320)}" w:after="{tw(120)}"/></w:pPr>',
                nxt="Normal", extra=' w:customStyle="1"'),
     ]
     return f"<w:styles {_W}>{''.join(parts)}</w:styles>"
@@ -235,8 +240,7 @@ _APP_XML = (
     b"<HyperlinksChanged>false</HyperlinksChanged></Properties>"
 )
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
-_STYLES = _styles_xml()
-_NUMBERING = numbering_xml(_W, LIST_STEP, LIST_HANGING)
+
 
 
 def _replace_children(root, xml: str) -> None:
@@ -248,14 +252,21 @@ def _drop_rels(rels, *reltypes: str) -> None:
         del rels[rId]
 
 
+@functools.cache
+def _look_xml(large_print: bool) -> tuple[str, str]:
+    """styles.xml and numbering.xml of a look, with ``{accent}`` and ``{lang}`` left open."""
+    look = look_for(large_print)
+    return _styles_xml(look), numbering_xml(_W, look.tw(LIST_STEP), look.tw(LIST_HANGING))
+
+
 @functools.lru_cache(maxsize=16)
-def base_bytes(accent: str, language: str) -> bytes:
-    """The empty styled document for one accent ('RRGGBB') and language, as .docx bytes."""
+def base_bytes(accent: str, language: str, large_print: bool = False) -> bytes:
+    """The empty styled document for one accent ('RRGGBB'), language and look, as .docx bytes."""
     document = docx.Document()
     part, package = document.part, document.part.package
-    styles = _STYLES.replace("{accent}", accent).replace("{lang}", _lang_xml(language))
-    _replace_children(document.styles.element, styles)
-    _replace_children(part.numbering_part.element, _NUMBERING)
+    styles, numbering = _look_xml(large_print)
+    _replace_children(document.styles.element, styles.replace("{accent}", accent).replace("{lang}", _lang_xml(language)))
+    _replace_children(part.numbering_part.element, numbering)
     font_table = part.part_related_by(RT.FONT_TABLE)    # a plain blob part in python-docx
     font_table._blob = (b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
                         + _font_table_xml().encode("utf-8"))

@@ -146,8 +146,9 @@ class Flow:
     - a page break moves the next paragraph, or the next table's first row.
     """
 
-    def __init__(self, parent):
+    def __init__(self, parent, gap: int = TABLE_GAP):
         self.parent = parent
+        self.gap = gap                   # twips between a table and what follows it
         self.last: str | None = None
         self.page_break = False
         self._break_table = None         # a new-page table whose first paragraph is not written yet
@@ -158,7 +159,7 @@ class Flow:
         are written at once, in schema order."""
         self._settle()
         p = el(self.parent, "p")
-        before = 160 if self.last == "tbl" and not (style or "").startswith(("Heading", "Title")) else None
+        before = self.gap if self.last == "tbl" and not (style or "").startswith(("Heading", "Title")) else None
         if style or keep_next or self.page_break or num_id or before is not None or after is not None:
             ppr = el(p, "pPr")
             if style:
@@ -182,7 +183,7 @@ class Flow:
     def tbl(self):
         self._settle()
         if self.last == "tbl":
-            self._collapsed(TABLE_GAP)
+            self._collapsed(self.gap)
         tbl = el(self.parent, "tbl")
         if self.page_break:                  # carried by the table's first paragraph, once written
             self._break_table, self.page_break = tbl, False
