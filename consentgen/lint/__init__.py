@@ -13,10 +13,11 @@ from pathlib import Path
 from ..compose import Job, compose, resolved
 from ..jurisdictions import resolve
 from ..profiles import LoadedProfile
-from . import rules_consistency, rules_contact, rules_packet, rules_relationship
+from . import rules_access, rules_consistency, rules_contact, rules_packet, rules_relationship
 from .registry import RULES, Context, Finding, Hit, Rule, findings, rule
 
-RULE_MODULES = (rules_contact, rules_relationship, rules_packet, rules_consistency)   # importing them registers their rules
+RULE_MODULES = (rules_contact, rules_relationship, rules_packet, rules_consistency,   # importing them registers their rules
+                rules_access)
 
 __all__ = ["RULES", "Context", "Finding", "Hit", "Rule", "check_context", "check_profile", "context_for", "rule"]
 
