@@ -174,6 +174,11 @@ def _layout_order(docs: dict[str, Document]) -> list[str]:
 
 def pdf_parts(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dict[str, bytes]:
     """Each document's PDF, cross-references carrying the page they point to."""
+    return {name: data for name, (data, _) in laid_out(docs, meta).items()}
+
+
+def laid_out(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dict[str, tuple[bytes, Document]]:
+    """Each document's PDF, and the document as drawn (its cross-references in words and pages)."""
     from .backends.pdf import render_with_pages
 
     pages: dict[str, dict[str, int]] = {}
@@ -194,7 +199,7 @@ def pdf_parts(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> di
             words = page_words(docs, pages)
         if not moved:
             break
-    return {name: out[name] for name in docs}
+    return {name: (out[name], drawn[name]) for name in docs}
 
 
 # -- metadata and bytes ---------------------------------------------------------

@@ -1,0 +1,260 @@
+"""Tagged PDF (PDF/UA-1) from the reportlab backend.
+
+Every example document, in letter and A4, normal and large print, alone and
+combined into the packet, passes the ``pdfua`` package's machine-checkable
+PDF/UA-1 subset with no finding and no rule left unevaluated, and our own
+read-back (``a11y_pdf``: ParentTree both ways, untagged content, fonts). The
+structure tree is then walked: its text, in order, is the document model's
+text; the running header and footer are outside it; every field has its
+label; heading levels never skip. Tagging changes no pixel.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pikepdf import Name
+
+from consentgen.a11y_pdf import pdf_problems
+from consentgen.api import load_profile
+from consentgen.backends.pdf import render
+from consentgen.combine import combine
+from consentgen.compose import Job, compose, laid_out, meta_for
+from consentgen.document import Callout, Document, Field, List, text_units
+
+from .conftest import ROOT
+
+CLINICIANS = sorted((ROOT / "profiles").glob("example-*/clinicians/*.yaml"))
+VARIANTS = [("letter", False), ("a4", False), ("letter", True), ("a4", True)]
+POPPLER = shutil.which("pdfinfo") and shutil.which("pdftoppm")
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="needs pdfinfo and pdftoppm (poppler-utils)")
+
+
+def _id(path: Path) -> str:
+    return path.stem
+
+
+@cache
+def packet(path: Path, page_size: str = "letter", large: bool = False) -> tuple[dict[str, tuple[bytes, Document]], bytes]:
+    """A clinician's packet: each document's PDF with the document as drawn, and the combined PDF."""
+    loaded = load_profile(path)
+    job = Job(page_size=page_size, large_print=large)
+    docs = compose(loaded, job)
+    parts = laid_out(docs, lambda d: meta_for(loaded, d, job))
+    name = loaded.profile.clinician.name
+    combined = combine([(n, d.title, parts[n][0]) for n, d in docs.items()], title=f"Client packet: {name}",
+                       author=name, language=meta_for(loaded, next(iter(docs.values())), job).language)
+    return parts, combined
+
+
+def pdfua_failures(data: bytes, tmp_path: Path) -> list[str]:
+    """Findings and unevaluated rules of the pdfua package's PDF/UA-1 checks."""
+    from pdfua import validate
+
+    path = tmp_path / "check.pdf"
+    path.write_bytes(data)
+    report = validate(str(path))
+    return ([f"{f.rule_id}: {f.message} ({f.location.describe()})" for f in report.findings]
+            + [f"{o.rule_id} not evaluated: {o.skipped_reason}" for o in report.skipped])
+
+
+@pytest.mark.parametrize("clinician", CLINICIANS, ids=_id)
+def test_every_example_document_passes_pdf_ua_alone_and_combined(clinician, tmp_path):
+    for page_size, large in VARIANTS:
+        parts, combined = packet(clinician, page_size, large)
+        for name, data in [*((n, d) for n, (d, _) in parts.items()), ("packet", combined)]:
+            where = f"{clinician.stem} {page_size}{' large print' if large else ''} {name}"
+            assert pdfua_failures(data, tmp_path) == [], where
+            assert [str(p) for p in pdf_problems(data)] == [], where
+
+
+@needs_poppler
+def test_pdfinfo_says_tagged(tmp_path):
+    parts, combined = packet(CLINICIANS[0], "a4", True)
+    for name, data in [*((n, d) for n, (d, _) in parts.items()), ("packet", combined)]:
+        info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+        assert re.search(r"^Tagged:\s+yes$", info, re.M), name
+
+
+# -- walking the structure tree ---------------------------------------------------
+
+def struct_text(data: bytes) -> list[tuple[str, str]]:
+    """(role, text) for each piece of text in the structure tree, in order, as poppler reads it."""
+    out = subprocess.run(["pdfinfo", "-struct-text", "-"], input=data, capture_output=True, check=True)
+    found, roles = [], []
+    for line in out.stdout.decode("utf-8").splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        text = line.strip()
+        if text.startswith('"'):
+            found.append((roles[depth - 1] if depth - 1 < len(roles) else "?", text[1:-1]))
+        elif text and not text.startswith("/"):
+            roles[depth:] = [text.split()[0].rstrip(":")]
+    return found
+
+
+def printed_text(blocks) -> list[str]:
+    """The document model's reading text (``text_units``) with the labels printed under form fields."""
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, Field):
+            out.append(b.label)
+        elif isinstance(b, List):
+            for item in b.items:
+                out += printed_text(item.blocks)
+        elif isinstance(b, Callout):
+            out += [b.title] if b.title else []
+            out += printed_text(b.blocks)
+        else:
+            out += text_units((b,))
+    return out
+
+
+def squash(text: str) -> str:
+    """Text without white space: poppler joins a paragraph's lines with none."""
+    return re.sub(r"\s+", "", text)
+
+
+@needs_poppler
+@pytest.mark.parametrize("clinician", CLINICIANS[::3], ids=_id)
+def test_the_structure_tree_reads_as_the_document_in_order(clinician):
+    parts, combined = packet(clinician)
+    whole = []
+    for name, (data, doc) in parts.items():
+        read = [(role, text) for role, text in struct_text(data) if role != "Lbl"]   # bullets and numbers
+        expected = "".join(printed_text(doc.blocks))
+        assert squash("".join(text for _, text in read)) == squash(expected), name
+        whole.append(expected)
+        # The running header and footer are artifacts: the page numbers never reach the tree.
+        assert not any(re.search(r"Page \d+ of \d+", text) for _, text in read), name
+    read = [text for role, text in struct_text(combined) if role != "Lbl"]
+    assert squash("".join(read)) == squash("".join(whole))
+
+
+def _elements(pdf: pikepdf.Pdf):
+    """Each structure element in reading order."""
+    def walk(elem):
+        yield elem
+        kids = elem.get(Name.K)
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and Name.S in kid:
+                yield from walk(kid)
+    yield from walk(pdf.Root.StructTreeRoot.K[0])
+
+
+@pytest.mark.parametrize("clinician", CLINICIANS, ids=_id)
+def test_headings_never_skip_and_every_field_has_its_label(clinician):
+    parts, combined = packet(clinician)
+    for name, (data, doc) in [*parts.items(), ("packet", (combined, None))]:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            elements = list(_elements(pdf))
+            levels = [int(str(e.S)[2]) for e in elements if re.fullmatch(r"/H\d", str(e.S))]
+            assert levels and levels[0] == 1, name
+            assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (name, levels)
+            widgets = [a for page in pdf.pages for a in page.obj.get(Name.Annots, [])
+                       if a.get(Name.Subtype) == Name.Widget]
+            forms = [e for e in elements if e.S == Name.Form]
+            assert len(forms) == len(widgets), name
+            labels = sorted(str(w.TU) for w in widgets)
+            if doc is not None:
+                assert labels == sorted(f.label for f in doc.fields), name
+            assert all(label.strip() for label in labels), name
+            # Each Form element holds its widget.
+            assert {f.K.Obj.objgen for f in forms} == {w.objgen for w in widgets}, name
+
+
+def test_the_header_and_footer_are_artifacts():
+    parts, _ = packet(CLINICIANS[0])
+    data, _ = next(iter(parts.values()))
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            stack, painted = [], []
+            for ins in pikepdf.parse_content_stream(page):
+                op = str(ins.operator)
+                if op in ("BDC", "BMC"):
+                    stack.append(str(ins.operands[0]))
+                elif op == "EMC":
+                    stack.pop()
+                elif op == "Do" and str(ins.operands[0]).startswith("/FormXob"):
+                    painted.append(stack[-1] if stack else None)
+            # The frame (header, rule, version) and the page number, each inside an artifact.
+            assert painted and set(painted) == {"/Artifact"}
+
+
+@needs_poppler
+def test_tagging_changes_no_pixel(tmp_path):
+    loaded = load_profile(CLINICIANS[0])
+    job = Job()
+    parts, _ = packet(CLINICIANS[0])
+    for name, (data, doc) in parts.items():
+        plain = render(doc, meta_for(loaded, doc, job), tagged=False)
+        assert plain != data and b"StructTreeRoot" not in plain
+        pictures = []
+        for label, pdf in (("tagged", data), ("plain", plain)):
+            (tmp_path / f"{label}.pdf").write_bytes(pdf)
+            subprocess.run(["pdftoppm", "-png", "-r", "40", tmp_path / f"{label}.pdf", tmp_path / label], check=True)
+            pictures.append([p.read_bytes() for p in sorted(tmp_path.glob(f"{label}-*.png"))])
+            for p in tmp_path.glob(f"{label}-*.png"):
+                p.unlink()
+        assert pictures[0] == pictures[1], name
+
+
+def _font_sizes(data: bytes) -> dict[float, int]:
+    """How often each text size is set across the pages (Tf operators)."""
+    sizes: dict[float, int] = {}
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for ins in pikepdf.parse_content_stream(page):
+                if str(ins.operator) == "Tf":
+                    size = round(float(ins.operands[1]), 1)
+                    sizes[size] = sizes.get(size, 0) + 1
+    return sizes
+
+
+def test_large_print_sets_body_text_at_16_points():
+    for large, body in ((False, 11.0), (True, 16.0)):
+        parts, _ = packet(CLINICIANS[0], "letter", large)
+        data, _ = parts["informed-consent"]
+        sizes = _font_sizes(data)
+        assert max(sizes, key=sizes.get) == body
+        assert min(sizes) >= (12.0 if large else 9.0)     # nothing smaller than the header and footer
+
+
+# -- the read-back catches what it should ------------------------------------------
+
+def _edited(data: bytes, edit) -> bytes:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        edit(pdf)
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_the_read_back_names_each_failure_with_its_page(tmp_path):
+    loaded = load_profile(CLINICIANS[0])
+    parts, _ = packet(CLINICIANS[0])
+    data, doc = parts["acknowledgement"]
+    plain = render(doc, meta_for(loaded, doc, Job()), tagged=False)
+    assert "no structure tree (the PDF is not tagged)" in map(str, pdf_problems(plain))
+    assert pdfua_failures(plain, tmp_path)          # the pdfua package agrees
+
+    def skip_a_level(pdf):
+        next(e for e in _elements(pdf) if e.S == Name.H2).S = Name.H4
+
+    def drop_a_label(pdf):
+        next(a for a in pdf.pages[0].obj.Annots if a.Subtype == Name.Widget).TU = pikepdf.String("")
+
+    def untag(pdf):
+        del pdf.Root.MarkInfo
+        del pdf.Root.Lang
+
+    assert "heading level skipped: H4 after H1" in map(str, pdf_problems(_edited(data, skip_a_level)))
+    assert "page 1: a form field has no spoken name (/TU)" in map(str, pdf_problems(_edited(data, drop_a_label)))
+    assert {"not marked as tagged PDF (/MarkInfo /Marked true)", "no document language (/Lang)"} <= set(
+        map(str, pdf_problems(_edited(data, untag))))
+    assert pdf_problems(b"not a pdf") and str(pdf_problems(b"not a pdf")[0]) == "not a readable PDF"
