@@ -14,7 +14,8 @@ import click
 
 from . import __version__
 
-FORMATS = ("pdf", "docx")
+FORMATS = ("pdf", "docx", "html")      # backends.FORMATS (a test keeps the two the same)
+BUILD_FORMATS = ("pdf", "docx")        # what a build makes when no --format is given
 
 
 @contextlib.contextmanager
@@ -110,7 +111,7 @@ def main() -> None:
 @click.option("--doc", "docs", multiple=True, metavar="NAME",
               help="A document to render (repeatable), or 'all'. Default: the profile's packet.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Output format (repeatable). Default: pdf.")
+              help="Output format (repeatable): pdf, docx, or html (a page to read on any screen). Default: pdf.")
 @click.option("--client-name", metavar="TEXT", callback=_client_name,
               help="Print this client's name in the documents.")
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
@@ -124,7 +125,7 @@ def main() -> None:
               show_default=True, help="Output folder (or a file name, for one document in one format).")
 def render(profiles: tuple[Path, ...], docs, formats, client_name, date, template_dirs, template_seconds, a4,
            large_print, sources, out) -> None:
-    """Render each profile's documents to PDF and/or DOCX.
+    """Render each profile's documents to PDF, DOCX and/or HTML.
 
     With several profiles, every one is rendered before anything is written,
     so one bad profile writes nothing at all.
@@ -283,8 +284,11 @@ def rules() -> None:
               help="Build a personalized packet per client (columns: client_id, clinician, "
                    "and optional client_name, date, language).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Output format (repeatable). Default: pdf and docx.")
-@click.option("--combined", is_flag=True, help="Also one PDF per packet holding every document in order.")
+              help="Output format (repeatable): pdf, docx, or html (a page to read on any screen). "
+                   "Default: pdf and docx.")
+@click.option("--combined", is_flag=True,
+              help="Also one PDF per packet holding every document in order (and, with --format html, "
+                   "one HTML page).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes. Default: the number of CPU cores.")
 @click.option("--date", "date", callback=_date, metavar="YYYY-MM-DD",
@@ -305,7 +309,7 @@ def build(practice, out, roster, formats, combined, jobs, date, template_dirs, t
     from .build import BuildOptions, build as run_build, default_jobs
     from .packet import Settings
 
-    settings = Settings(formats=tuple(dict.fromkeys(formats)) or FORMATS, combined=combined,
+    settings = Settings(formats=tuple(dict.fromkeys(formats)) or BUILD_FORMATS, combined=combined,
                         page_size="a4" if a4 else "letter", large_print=large_print,
                         template_dirs=tuple(template_dirs), sources=sources,
                         template_seconds=template_seconds)

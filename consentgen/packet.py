@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .compose import SOURCES, Job, compose, meta_for, render_documents
+from .compose import SOURCES, Job, compose, meta_for, render_documents, section_words
+from .document import Document
 from .errors import WriteError
 from .manifest import Record
 from .output import write_new
@@ -56,6 +57,14 @@ def pdf_pages(data: bytes) -> int:
         return len(pdf.pages)
 
 
+def packet_html(loaded: LoadedProfile, job: Job, docs: dict[str, Document], title: str) -> bytes:
+    """A packet's documents as one HTML page, each cross-reference a link within it (``docs``: unresolved)."""
+    from .backends.html import render_packet
+
+    meta = replace(meta_for(loaded, next(iter(docs.values())), job), title=title)
+    return render_packet(list(docs.values()), meta, section_words(docs))
+
+
 def render_packet(packet: Packet, settings: Settings, stage: Path,
                   inputs: dict[str, dict[str, str]]) -> list[Record]:
     """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
@@ -79,10 +88,14 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
         from .combine import combine
 
         clinician = packet.loaded.profile.clinician
-        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in docs.items() if name != SOURCES]
-        data = combine(pdfs, title=f"Client packet: {clinician.name}", author=clinician.name,
+        title = f"Client packet: {clinician.name}"
+        parts = {name: doc for name, doc in docs.items() if name != SOURCES}
+        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in parts.items()]
+        data = combine(pdfs, title=title, author=clinician.name,
                        language=meta_for(packet.loaded, next(iter(docs.values())), job).language)
         files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)
+        if "html" in settings.formats:       # the packet as one page too, its cross-references links
+            files[f"{packet.key}/{COMBINED}.html"] = (COMBINED, "html", packet_html(packet.loaded, job, parts, title))
     try:
         for rel, (_, _, data) in files.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)

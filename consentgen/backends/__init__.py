@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..document import Document
 
-FORMATS: tuple[str, ...] = ("pdf", "docx")
+FORMATS: tuple[str, ...] = ("pdf", "docx", "html")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ Renderer = Callable[[Document, Meta], bytes]
 
 
 def get_backend(fmt: str) -> Renderer:
-    """The render function for ``fmt`` ('pdf' or 'docx'), imported on first use."""
+    """The render function for ``fmt`` ('pdf', 'docx' or 'html'), imported on first use."""
     if fmt not in FORMATS:
         raise KeyError(fmt)
     return importlib.import_module(f".{fmt}", __name__).render
