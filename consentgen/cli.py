@@ -184,18 +184,28 @@ def templates(template_dirs) -> None:
 
 
 @main.command()
-@click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("profiles", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Findings as text for people or JSON for machines (schema: consentgen/lint/check-schema.json).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--a11y", "a11y_out", metavar="OUT", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Instead of profiles: check the PDF and HTML files built into OUT for accessibility "
+                   "(PDF/UA-1 and WCAG 2.1 points a program can decide), each failure with its file and page.")
 @_templates_option
 @_template_seconds_option
-def check(profiles, fmt, strict, template_dirs, template_seconds) -> None:
+def check(profiles, fmt, strict, a11y_out, template_dirs, template_seconds) -> None:
     """Check profiles: validity, what the jurisdiction requires, policy rules, readability.
 
     Exit 0 when clean, 1 when errors remain (with --strict, warnings too),
-    2 when a profile is not valid at all.
+    2 when a profile is not valid at all. With --a11y OUT: exit 0 when every
+    built file passes, 1 when one fails, 2 when OUT holds no PDF or HTML file.
     """
+    if a11y_out is not None:
+        if profiles:
+            raise click.UsageError("give profiles to check, or --a11y OUT, not both")
+        _check_a11y(a11y_out, fmt)
+    if not profiles:
+        raise click.UsageError("give at least one profile to check, or --a11y OUT")
     from .errors import ConsentgenError, ProfileError
     from .jurisdictions import unknown_code
     from .lint import check_context, context_for
@@ -228,6 +238,27 @@ def check(profiles, fmt, strict, template_dirs, template_seconds) -> None:
         for line, to_stderr in as_text(results, strict):
             click.echo(line, err=to_stderr)
     sys.exit(exit_code(results, strict))
+
+
+def _check_a11y(out: Path, fmt: str) -> None:
+    import json
+
+    from .a11y import check_folder
+    from .errors import display_path
+
+    checked, failures = check_folder(out)
+    if not checked:
+        click.echo(f"error: {display_path(out)}: no PDF or HTML file to check (build into it first)", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps({"checked": checked, "failures": failures}, indent=2))
+    else:
+        for line in failures:
+            click.echo(line)
+        click.echo(f"checked {checked} file{'s' * (checked != 1)}: "
+                   + (f"{len(failures)} accessibility failure{'s' * (len(failures) != 1)}" if failures
+                      else "no accessibility failures"))
+    sys.exit(1 if failures else 0)
 
 
 @main.command()
