@@ -45,6 +45,7 @@ TARGET_SPEEDUP = 1.7           # jobs 1 / jobs 2, on 2 cores
 TARGET_NOOP_S = 1.0
 TARGET_MEM_RATIO = 1.2         # peak RSS at 1,000 documents / at 100
 TARGET_STARTUP_MS = 150.0
+TARGET_TAGGING = 0.15          # extra time a tagged PDF takes over the same PDF untagged (issue 11)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -174,6 +175,40 @@ def per_document(handout: Handout, n: int, rounds: int) -> tuple[dict, dict, lis
         floors.append(run_floor(n))
     floor = {k: min(f[k] for f in floors) for k in ("parse", "pdf", "docx")}
     return floor, {k: min(v) for k, v in ours.items()}, floors, ours
+
+
+def tagging_cost(handout: Handout, n: int, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Tagged against untagged PDF, per document, for handout.md and for the example packet's documents.
+
+    Both are drawn in this process, taking turns (tagged, untagged, tagged, ...), so both see the
+    same machine; each figure is the lowest run median (handout) or the lowest run total (packet).
+    """
+    from consentgen.api import Job, compose, load_profile
+    from consentgen.backends.pdf import render
+    from consentgen.compose import meta_for, resolved
+
+    doc = handout._build(handout.loaded, "handout", handout.job)
+    meta = handout._meta(handout.loaded, doc, handout.job)
+    loaded = load_profile(EXAMPLE / "clinicians" / "ana-nunez.yaml")
+    job = Job(effective=EFFECTIVE)
+    packet = [(d, meta_for(loaded, d, job)) for d in resolved(compose(loaded, job)).values()]
+    one: dict[str, list[float]] = {"tagged": [], "untagged": []}
+    whole: dict[str, list[float]] = {"tagged": [], "untagged": []}
+    for tagged in (True, False):                      # warm-up
+        render(doc, meta, tagged)
+    for _ in range(rounds):
+        for tagged, key in ((True, "tagged"), (False, "untagged")):
+            times = []
+            for _ in range(n):
+                t = time.perf_counter()
+                render(doc, meta, tagged)
+                times.append((time.perf_counter() - t) * 1000)
+            one[key].append(statistics.median(times))
+            t = time.perf_counter()
+            for d, m in packet:
+                render(d, m, tagged)
+            whole[key].append((time.perf_counter() - t) * 1000 / len(packet))
+    return {k: min(v) for k, v in one.items()}, {k: min(v) for k, v in whole.items()}
 
 
 def profile_documents(handout: Handout, n: int = 10, top: int = 18) -> None:
@@ -386,6 +421,15 @@ def main() -> None:
                 f"{len(data):,} bytes{pdf_pages(data) if fmt == 'pdf' else ''})")
             table.add(f"{fmt.upper()} per document", f"{ours[fmt]:.1f} ms", f"{floor[fmt]:.1f} ms / <= {target:g}x",
                       f"{ratio:.2f}x", ratio <= target)
+        say(f"\n[2b] the cost of tagging (PDF/UA structure tree, marked content, embedded field font): "
+            f"the same PDFs tagged and untagged, {rounds} alternating runs")
+        handout_ms, packet_ms = tagging_cost(handout, n_doc, rounds)
+        for what, found in (("handout.md", handout_ms), ("example packet (ana-nunez), mean per document", packet_ms)):
+            extra = found["tagged"] / found["untagged"] - 1
+            say(f"  {what}: tagged {found['tagged']:.2f} ms, untagged {found['untagged']:.2f} ms: "
+                f"{extra:+.1%} (target <= {TARGET_TAGGING:.0%})")
+            table.add(f"tagging cost, {what.split(' (')[0].split(',')[0]}", f"{extra:+.1%}",
+                      f"<= {TARGET_TAGGING:.0%}", f"{found['tagged'] / found['untagged']:.2f}x", extra <= TARGET_TAGGING)
         if args.profile:
             profile_documents(handout)
 

@@ -15,26 +15,32 @@ from pathlib import Path
 
 import reportlab
 from reportlab.pdfbase.acroform import PDFFromString
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFontFile
+
+from .pdf_objects import Ref, Written
 
 FONT_FILE = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
 FIRST, LAST = 32, 255
 
 
 @functools.lru_cache(maxsize=1)
-def _font() -> tuple[str, bytes, int, dict, list[int]]:
-    """(PostScript name, the compressed font program, its length, descriptor values, widths)."""
+def _font() -> tuple[bytes, int, str, str]:
+    """(the compressed font program, its length, the descriptor's entries, the font's entries) as PDF text."""
     raw = FONT_FILE.read_bytes()
     ttf = TTFontFile(str(FONT_FILE))
     widths = []
     for code in range(FIRST, LAST + 1):
         char = bytes([code]).decode("cp1252", errors="replace")
         widths.append(round(ttf.charWidths.get(ord(char), ttf.defaultWidth)))
-    descriptor = {"Flags": 32, "FontBBox": [round(v) for v in ttf.bbox], "ItalicAngle": round(ttf.italicAngle),
-                  "Ascent": round(ttf.ascent), "Descent": round(ttf.descent), "CapHeight": round(ttf.capHeight),
-                  "StemV": round(ttf.stemV)}
-    return ttf.name.decode("ascii"), zlib.compress(raw, 9), len(raw), descriptor, widths
+    name = ttf.name.decode("ascii")
+    bbox = " ".join(str(round(v)) for v in ttf.bbox)
+    descriptor = (f"<< /Type /FontDescriptor /FontName /{name} /Flags 32 /FontBBox [{bbox}] "
+                  f"/ItalicAngle {round(ttf.italicAngle)} /Ascent {round(ttf.ascent)} /Descent {round(ttf.descent)} "
+                  f"/CapHeight {round(ttf.capHeight)} /StemV {round(ttf.stemV)} /FontFile2")
+    font = (f"<< /Type /Font /Subtype /TrueType /BaseFont /{name} /FirstChar {FIRST} /LastChar {LAST} "
+            f"/Widths [{' '.join(map(str, widths))}] /Encoding /WinAnsiEncoding /FontDescriptor")
+    return zlib.compress(raw, 9), len(raw), descriptor, font
 
 
 def embed_field_font(canv) -> None:
@@ -47,16 +53,10 @@ def embed_field_font(canv) -> None:
                 if isinstance(obj, PDFFromString) and "/BaseFont /" in obj._s and "/Subtype /Type1" in obj._s]
     if not standard:
         return
-    font_name, program, length, values, widths = _font()
+    program, length, descriptor, font = _font()
     stream = PDFStream(PDFDictionary({"Filter": PDFName("FlateDecode"), "Length1": length}), program, filters=[])
-    descriptor = PDFDictionary({"Type": PDFName("FontDescriptor"), "FontName": PDFName(font_name),
-                                **{k: PDFArray(v) if isinstance(v, list) else v for k, v in values.items()},
-                                "FontFile2": doc.Reference(stream)})
-    descriptor_ref = doc.Reference(descriptor)
+    descriptor_name = doc.Reference(Written([descriptor, Ref(doc.Reference(stream).name), " >>"])).name
     for name in standard:
-        font = PDFDictionary({"Type": PDFName("Font"), "Subtype": PDFName("TrueType"),
-                              "BaseFont": PDFName(font_name), "FirstChar": FIRST, "LastChar": LAST,
-                              "Widths": PDFArray(widths), "Encoding": PDFName("WinAnsiEncoding"),
-                              "FontDescriptor": descriptor_ref})
-        font.__InternalName__ = name
-        doc.idToObject[name] = font
+        embedded = Written([font, Ref(descriptor_name), " >>"])
+        embedded.__InternalName__ = name
+        doc.idToObject[name] = embedded
