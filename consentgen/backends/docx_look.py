@@ -32,9 +32,9 @@ class Look:
 
 
 NORMAL = Look(body=NORMAL_BODY, title=24, heading=(17, 14, 12), small=9)
-# 16-point text; headings stay a step above it and each other, the header and
-# footer (practice, title, page numbers) are read too, so they grow to 13.
-LARGE = Look(body=16, title=30, heading=(22, 19, 17), small=13)
+# 16-point text; headings stay a step above it and each other; the header and
+# footer (practice, title, page numbers) grow to 12 points, as in the PDF.
+LARGE = Look(body=16, title=30, heading=(22, 19, 17), small=12)
 
 
 def look_for(large_print: bool) -> Look:
