@@ -53,8 +53,11 @@ class Page:
     lines: tuple[str, ...]   # body text lines, header and footer left out
 
 
-def pages_of(folder: Path) -> list[Page]:
-    """The combined packet's pages, each with its document (from the page labels) and body lines."""
+@cache
+def pages_of(folder: Path) -> tuple[Page, ...]:
+    """The combined packet's pages, each with its document (from the page labels) and body lines.
+
+    Read once per packet (the files never change once built): a dozen tests read each one."""
     reader = PdfReader(io.BytesIO((folder / "packet.pdf").read_bytes()))
     labels = reader.page_labels
     found = []
@@ -65,7 +68,7 @@ def pages_of(folder: Path) -> list[Page]:
     for i, (doc, number, lines) in enumerate(found):
         last = i + 1 == len(found) or found[i + 1][0] != doc
         out.append(Page(doc, number, last, tuple(lines)))
-    return out
+    return tuple(out)
 
 
 def packet_text(folder: Path) -> str:
