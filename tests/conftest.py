@@ -1,8 +1,12 @@
 """Shared fixtures: the example practice, a tiny profile writer, a CLI runner."""
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import textwrap
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +33,25 @@ clinician:
 def _state_key_outside_home(tmp_path_factory, monkeypatch):
     """Builds keep their state key in the user's config folder; tests keep theirs in a temporary one."""
     monkeypatch.setenv("CONSENTGEN_STATE_KEY_FILE", str(tmp_path_factory.getbasetemp() / "config" / "consentgen-key"))
+
+
+def shared_build(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder ``make`` fills once per test run, shared by the run's workers (pytest-xdist).
+
+    The first worker to ask builds while holding a lock; the others wait for it and read the
+    same files, which no test changes. Without xdist it is this process's own folder.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    root = tmp_path_factory.getbasetemp().parent / f"shared-{run}" if run else tmp_path_factory.getbasetemp() / "shared"
+    root.mkdir(parents=True, exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture

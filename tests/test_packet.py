@@ -19,7 +19,7 @@ from consentgen.packet import Settings
 from consentgen.profiles import load_profile
 from consentgen.views import break_plan, channel_views, fee_plan
 
-from .conftest import ROOT
+from .conftest import ROOT, shared_build
 from .readback import body_lines, squash
 
 PRACTICES = sorted(p for p in (ROOT / "profiles").glob("example-*") if p.is_dir())
@@ -27,22 +27,27 @@ CLINICIANS = sorted((ROOT / "profiles").glob("example-*/clinicians/*.yaml"))
 CRISIS_TITLE = "In a crisis, do not wait for me"
 
 
-@cache
-def _built(tmp_root: str) -> dict[str, Path]:
-    """Build every example practice once (PDF, combined): clinician file -> its packet folder."""
-    out: dict[str, Path] = {}
-    for practice in PRACTICES:
-        folder = Path(tmp_root) / practice.name
+class _Packets:
+    """Clinician file -> its packet folder; each example practice is built (PDF, combined) the first
+    time one of its clinicians is asked for, once for the whole test run, whichever worker asks."""
+
+    def __init__(self, tmp_path_factory):
+        self.factory = tmp_path_factory
+
+    def __getitem__(self, clinician: str) -> Path:
+        practice = Path(clinician).parent.parent
+        root = shared_build(self.factory, f"packets-{practice.name}", lambda folder: self._build(practice, folder))
+        return root / Path(clinician).stem
+
+    @staticmethod
+    def _build(practice: Path, folder: Path) -> None:
         report = build(practice, folder, BuildOptions(settings=Settings(formats=("pdf",), combined=True), jobs=1))
         assert not report.failures, report.failures
-        for clinician in sorted((practice / "clinicians").glob("*.yaml")):
-            out[str(clinician)] = folder / clinician.stem
-    return out
 
 
 @pytest.fixture(scope="module")
-def packets(tmp_path_factory) -> dict[str, Path]:
-    return _built(str(tmp_path_factory.mktemp("packets")))
+def packets(tmp_path_factory) -> _Packets:
+    return _Packets(tmp_path_factory)
 
 
 @dataclass(frozen=True)
