@@ -34,9 +34,8 @@ from ..document import (
 )
 from ..errors import BackendError, display_path
 from . import Meta, fonts
-from .pdf_flowables import (
-    Checkbox, FieldCell, FieldRow, HeadingPara, KeepWithNext, Para, Table as SplitTable, TaggedList, line_count,
-)
+from .pdf_fields import Checkbox, FieldCell, FieldRow
+from .pdf_flowables import HeadingPara, KeepWithNext, Para, Table as SplitTable, TaggedList, line_count
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
