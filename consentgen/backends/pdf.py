@@ -1,8 +1,9 @@
 """PDF backend: a Document drawn with reportlab platypus.
 
-Calm, readable pages: 11 pt Vera body text (16 pt in large print), accent-coloured headings, a
-header (practice, title) and footer (version, "Page X of Y") on every page,
-bookmarks for every heading, and real fillable AcroForm fields.
+Calm, readable pages: 11 pt Vera body text (16 pt in large print),
+accent-coloured headings, a header (practice, title) and footer (version,
+"Page X of Y") on every page, bookmarks for every heading, and real fillable
+AcroForm fields.
 
 Layout runs once. "Page X of Y" needs the total before it is known, so each
 page refers to a small form XObject that the canvas fills in at save time.
