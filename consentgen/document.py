@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Iterator, Literal, Union
 
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -291,16 +291,22 @@ def _merge(runs: list[Run]) -> Runs:
     return tuple(out)
 
 
-def _all_fields(blocks) -> list[Field]:
-    found: list[Field] = []
+def iter_blocks(blocks) -> Iterator[Block]:
+    """Every block in reading order, those inside callouts and list items too."""
     for b in blocks:
-        if isinstance(b, Field):
-            found.append(b)
-        elif isinstance(b, Callout):
-            found.extend(_all_fields(b.blocks))
+        yield b
+        if isinstance(b, Callout):
+            yield from iter_blocks(b.blocks)
         elif isinstance(b, List):
             for item in b.items:
-                found.extend(_all_fields(item.blocks))
+                yield from iter_blocks(item.blocks)
+
+
+def _all_fields(blocks) -> list[Field]:
+    found: list[Field] = []
+    for b in iter_blocks(blocks):
+        if isinstance(b, Field):
+            found.append(b)
         elif isinstance(b, Table):
             found.extend(c for row in b.rows for c in row if isinstance(c, Field))
     return found

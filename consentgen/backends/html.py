@@ -19,7 +19,7 @@ from html import escape
 from typing import Callable, Sequence
 
 from ..document import (REF, Callout, Document, Field, Heading, List, PageBreak, Paragraph, Runs, Table, anchor_of,
-                        plain, ref_target)
+                        iter_blocks, plain, ref_target)
 from ..errors import BackendError
 from . import Meta
 from .html_page import check, page, text as _text, words_for
@@ -35,16 +35,7 @@ Words = Callable[[str, "str | None"], str]
 
 def _headings(blocks) -> list[Heading]:
     """Every heading in reading order, those inside callouts and list items too."""
-    found: list[Heading] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            found.append(b)
-        elif isinstance(b, Callout):
-            found.extend(_headings(b.blocks))
-        elif isinstance(b, List):
-            for item in b.items:
-                found.extend(_headings(item.blocks))
-    return found
+    return [b for b in iter_blocks(blocks) if isinstance(b, Heading)]
 
 
 @dataclass
