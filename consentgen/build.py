@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Protocol
 
 from . import __version__, manifest, state
-from .api import Job, documents_for, logo_path
-from .compose import SOURCES
+from .api import Job, documents_for, effective_date, logo_path
+from .compose import COMBINED, SOURCES
 from .errors import ConsentgenError, ProfileError, WriteError, debugging, display_path, internal_error
 from .journal import Journal, recover, stops_build
 from .lock import hold
 from .manifest import STATE_DIR, Record
 from .output import slug, write_atomic
-from .packet import COMBINED, Packet, Settings, render_packet
+from .packet import Packet, Settings, render_packet
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
 from .templating import template_files
@@ -323,7 +323,7 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
             yield keys, [internal_error(f"{display_path(clinicians[clinician])}: packet {clinician}", exc)]
             continue
         for packet_key, row in zip(keys, rows):
-            effective = (row and row.date) or options.effective or loaded.profile.effective_date or dt.date.today()
+            effective = effective_date(loaded, Job(effective=(row and row.date) or options.effective))
             yield Packet(packet_key, clinician, loaded, docs, effective,
                          client_id=row.client_id if row else None, client_name=row.name if row else None,
                          second_signer=row.second_signer if row else None)

@@ -292,3 +292,38 @@ def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document],
 def render_bytes(loaded: LoadedProfile, job: Job) -> dict[tuple[str, str], bytes]:
     """Every (document, format) of a job, rendered in memory."""
     return render_documents(loaded, job, compose(loaded, job), job.formats)
+
+
+COMBINED = "packet"       # the document name of a combined packet (packet.pdf, packet.html)
+
+
+def packet_bytes(loaded: LoadedProfile, job: Job, combined: bool = False) -> dict[tuple[str, str], bytes]:
+    """Every (document, format) of a job, and with ``combined`` the whole packet as one PDF (and one
+    HTML page when HTML is asked for), under the document name ``COMBINED``: the one loop from a
+    profile to bytes that ``render``, ``build`` and the library's ``render_packet`` share."""
+    docs = compose(loaded, job)
+    formats = job.formats if not combined or "pdf" in job.formats else (*job.formats, "pdf")
+    rendered = render_documents(loaded, job, docs, formats)
+    out = {key: data for key, data in rendered.items() if key[1] in job.formats}
+    if combined:
+        from .combine import combine
+
+        clinician = loaded.profile.clinician
+        title = f"Client packet: {clinician.name}"
+        parts = {name: doc for name, doc in docs.items() if name != SOURCES}
+        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in parts.items()]
+        language = meta_for(loaded, next(iter(docs.values())), job).language
+        out[(COMBINED, "pdf")] = combine(pdfs, title=title, author=clinician.name, language=language)
+        if "html" in job.formats:       # the packet as one page too, its cross-references links
+            out[(COMBINED, "html")] = packet_html(loaded, job, parts, title)
+    return out
+
+
+def packet_html(loaded: LoadedProfile, job: Job, docs: dict[str, Document], title: str) -> bytes:
+    """A packet's documents as one HTML page, each cross-reference a link within it (``docs``: unresolved)."""
+    from dataclasses import replace
+
+    from .backends.html import render_packet
+
+    meta = replace(meta_for(loaded, next(iter(docs.values())), job), title=title)
+    return render_packet(list(docs.values()), meta, section_words(docs))

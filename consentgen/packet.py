@@ -10,17 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compose import SOURCES, Job, compose, meta_for, render_documents, section_words
-from .document import Document
+from .compose import Job, packet_bytes
 from .errors import WriteError
 from .manifest import Record
 from .output import write_new
 from .profiles import LoadedProfile
 
-COMBINED = "packet"
 
 
 @dataclass(frozen=True)
@@ -57,14 +55,6 @@ def pdf_pages(data: bytes) -> int:
         return len(pdf.pages)
 
 
-def packet_html(loaded: LoadedProfile, job: Job, docs: dict[str, Document], title: str) -> bytes:
-    """A packet's documents as one HTML page, each cross-reference a link within it (``docs``: unresolved)."""
-    from .backends.html import render_packet
-
-    meta = replace(meta_for(loaded, next(iter(docs.values())), job), title=title)
-    return render_packet(list(docs.values()), meta, section_words(docs))
-
-
 def render_packet(packet: Packet, settings: Settings, stage: Path,
                   inputs: dict[str, dict[str, str]]) -> list[Record]:
     """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
@@ -78,24 +68,9 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
               template_dirs=settings.template_dirs, page_size=settings.page_size, large_print=settings.large_print,
               sources=settings.sources,
               template_seconds=settings.template_seconds)
-    docs = compose(packet.loaded, job)
-    formats = settings.formats if not settings.combined or "pdf" in settings.formats else (*settings.formats, "pdf")
-    rendered = render_documents(packet.loaded, job, docs, formats)
     files: dict[str, tuple[str, str, bytes]] = {     # relative path -> (document, format, bytes)
         f"{packet.key}/{name}.{fmt}": (name, fmt, data)
-        for (name, fmt), data in rendered.items() if fmt in settings.formats}
-    if settings.combined:
-        from .combine import combine
-
-        clinician = packet.loaded.profile.clinician
-        title = f"Client packet: {clinician.name}"
-        parts = {name: doc for name, doc in docs.items() if name != SOURCES}
-        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in parts.items()]
-        data = combine(pdfs, title=title, author=clinician.name,
-                       language=meta_for(packet.loaded, next(iter(docs.values())), job).language)
-        files[f"{packet.key}/{COMBINED}.pdf"] = (COMBINED, "pdf", data)
-        if "html" in settings.formats:       # the packet as one page too, its cross-references links
-            files[f"{packet.key}/{COMBINED}.html"] = (COMBINED, "html", packet_html(packet.loaded, job, parts, title))
+        for (name, fmt), data in packet_bytes(packet.loaded, job, settings.combined).items()}
     try:
         for rel, (_, _, data) in files.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from consentgen.backends import FORMATS, Meta
 from consentgen.backends.html import render, render_packet
 from consentgen.backends.html_page import WORDS
 from consentgen.compose import resolved, section_words
-from consentgen.packet import packet_html
+from consentgen.compose import packet_html
 from consentgen.document import parse
 from consentgen.errors import BackendError
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from consentgen.api import Job, compose, load_profile
-from consentgen.packet import packet_html
+from consentgen.compose import packet_html
 
 from .conftest import ROOT
 
