@@ -462,6 +462,20 @@ def main() -> None:
         table.add("speedup jobs1/jobs2", f"{speedup:.2f}x", f">= {TARGET_SPEEDUP:g}x",
                   f"{speedup / TARGET_SPEEDUP:.2f}", speedup >= TARGET_SPEEDUP)
 
+        # 3b. a small build: the example practice itself (3 clinicians), where a pool's start-up could
+        # cost more than it saves (issue 12: --jobs must never be slower than --jobs 1)
+        small: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(3 if q else 5):
+            for jobs in (1, 2):
+                out = tmp / f"small-j{jobs}"
+                shutil.rmtree(out, ignore_errors=True)
+                small[jobs].append(build(EXAMPLE, out, "--jobs", str(jobs))[0])
+        s1, s2 = statistics.median(small[1]), statistics.median(small[2])
+        say(f"\n[3b] the example practice (3 clinicians, {len(small[1])} alternating runs each, median): "
+            f"--jobs 1 {s1:.2f} s, --jobs 2 {s2:.2f} s ({s2 / s1:.2f} x; target: --jobs 2 no slower)")
+        table.add("example practice, --jobs 2 / --jobs 1", f"{s2:.2f} / {s1:.2f} s", "<= 1.0x", f"{s2 / s1:.2f}x",
+                  s2 <= s1)
+
         # 4. no-op and one-clinician rebuilds, into the --jobs 2 output
         say("\n[4] rebuilds into the --jobs 2 output (default --jobs)")
         noops = []
