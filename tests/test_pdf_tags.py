@@ -277,3 +277,21 @@ def test_the_read_back_names_each_failure_with_its_page(tmp_path):
     assert {"not marked as tagged PDF (/MarkInfo /Marked true)", "no document language (/Lang)"} <= set(
         map(str, pdf_problems(_edited(data, untag))))
     assert pdf_problems(b"not a pdf") and str(pdf_problems(b"not a pdf")[0]) == "not a readable PDF"
+
+
+@needs_poppler
+def test_a_table_over_many_pages_has_its_header_once_in_the_tree():
+    """The header row drawn again at the top of each later page is decoration, however many pages."""
+    from consentgen.backends import Meta
+    from consentgen.document import Heading, Run, Table
+
+    rows = tuple(((Run(f"Row {i}"),), (Run(f"value {i}"),)) for i in range(160))
+    doc = Document("long", "A long table", (Heading(1, (Run("A long table"),), 1),
+                                            Table(((Run("Name"),), (Run("Value"),)), rows, 2)), "en", ())
+    data = render(doc, Meta(title=doc.title, author="A. Author", practice="A Practice"))
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) >= 3
+    read = [text for _, text in struct_text(data)]
+    assert read.count("Name") == 1 and read.count("Value") == 1
+    assert squash("".join(read)) == squash("".join(printed_text(doc.blocks)))
+    assert pdf_problems(data) == []

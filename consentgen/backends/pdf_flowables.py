@@ -145,8 +145,10 @@ class Table(RLTable):
 
     def split(self, availWidth, availHeight):
         parts = self._split(availWidth, availHeight)
-        for part in parts[1:]:
-            part.repeated = self.repeatRows
+        for i, part in enumerate(parts):
+            # The first piece starts where this table did (its header real content only on the first
+            # page); every later piece starts on a new page with the header drawn again.
+            part.repeated = self.repeated if i == 0 else self.repeatRows
         return parts
 
     def _split(self, availWidth, availHeight):
