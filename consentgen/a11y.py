@@ -39,9 +39,6 @@ def check_folder(out: Path) -> tuple[int, list[str]]:
     return len(files), lines
 
 
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
