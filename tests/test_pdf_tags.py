@@ -32,7 +32,7 @@ from consentgen.api import load_profile
 from consentgen.backends.pdf import render
 from consentgen.combine import combine
 from consentgen.compose import Job, compose, laid_out, meta_for
-from consentgen.document import Callout, Document, Field, List, text_units
+from consentgen.document import Callout, Document, Field, List, iter_blocks, text_units
 
 from .conftest import ROOT
 
@@ -122,16 +122,12 @@ def struct_text(data: bytes) -> list[tuple[str, str]]:
 def printed_text(blocks) -> list[str]:
     """The document model's reading text (``text_units``) with the labels printed under form fields."""
     out: list[str] = []
-    for b in blocks:
+    for b in iter_blocks(blocks):           # a callout or list comes before the blocks inside it
         if isinstance(b, Field):
             out.append(b.label)
-        elif isinstance(b, List):
-            for item in b.items:
-                out += printed_text(item.blocks)
         elif isinstance(b, Callout):
             out += [b.title] if b.title else []
-            out += printed_text(b.blocks)
-        else:
+        elif not isinstance(b, List):
             out += text_units((b,))
     return out
 
