@@ -4,6 +4,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -33,6 +35,20 @@ clinician:
 def _state_key_outside_home(tmp_path_factory, monkeypatch):
     """Builds keep their state key in the user's config folder; tests keep theirs in a temporary one."""
     monkeypatch.setenv("CONSENTGEN_STATE_KEY_FILE", str(tmp_path_factory.getbasetemp() / "config" / "consentgen-key"))
+
+
+def digest_in_another_process(fmt: str, test_module: str) -> str:
+    """SHA-256 of ``tests/<test_module>.py``'s SAMPLE rendered with its META by backend ``fmt``,
+    in a fresh interpreter: no state of this process (caches, registered fonts) can make it so."""
+    code = (
+        "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
+        "from consentgen.backends import get_backend; from consentgen.document import parse;"
+        f"import tests.{test_module} as t;"
+        f"print(hashlib.sha256(get_backend('{fmt}')(parse(t.SAMPLE, 't'), t.META)).hexdigest())"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    return out.stdout.strip()
 
 
 def shared_build(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:

@@ -4,8 +4,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import subprocess
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +16,10 @@ from consentgen.backends.docx import render
 from consentgen.document import parse
 from consentgen.errors import BackendError
 
+from .conftest import digest_in_another_process
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
-ROOT = Path(__file__).resolve().parents[1]
 
 SAMPLE = """\
 # Our Working Relationship
@@ -205,15 +204,7 @@ def test_same_input_same_bytes(data):
 
 
 def test_same_bytes_in_another_process(data):
-    code = (
-        "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
-        "from consentgen.backends.docx import render; from consentgen.document import parse;"
-        "import test_docx_backend as t;"
-        "print(hashlib.sha256(render(parse(t.SAMPLE, 't'), t.META)).hexdigest())"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True,
-                         cwd=Path(__file__).parent, check=True)
-    assert out.stdout.strip() == hashlib.sha256(data).hexdigest()
+    assert digest_in_another_process("docx", "test_docx_backend") == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize("size, width, height", [("letter", 12240, 15840), ("a4", 11906, 16838)])

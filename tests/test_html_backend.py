@@ -10,8 +10,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,7 +26,7 @@ from consentgen.compose import packet_html
 from consentgen.document import parse
 from consentgen.errors import BackendError
 
-from .conftest import EXAMPLE, ROOT
+from .conftest import EXAMPLE, ROOT, digest_in_another_process
 
 SAMPLE = """\
 # Our Working Relationship
@@ -309,15 +307,7 @@ def test_same_input_same_bytes(data):
 
 
 def test_same_bytes_in_another_process(data):
-    code = (
-        "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"
-        "from consentgen.backends.html import render; from consentgen.document import parse;"
-        "import tests.test_html_backend as t;"
-        "print(hashlib.sha256(render(parse(t.SAMPLE, 't'), t.META)).hexdigest())"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
-    assert out.stdout.strip() == hashlib.sha256(data).hexdigest()
+    assert digest_in_another_process("html", "test_html_backend") == hashlib.sha256(data).hexdigest()
 
 
 def _png(width: int, height: int, noise: bool = False) -> bytes:
