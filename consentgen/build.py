@@ -21,7 +21,6 @@ import secrets
 import sys
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,14 +28,15 @@ from typing import Protocol
 from . import __version__, manifest, state
 from .api import Job, documents_for, effective_date, logo_path
 from .compose import COMBINED, SOURCES
-from .errors import ConsentgenError, ProfileError, WriteError, debugging, display_path, internal_error
+from .errors import ConsentgenError, ProfileError, debugging, display_path, internal_error
 from .journal import Journal, recover, stops_build
 from .lock import hold
 from .manifest import STATE_DIR, Record
 from .output import slug, write_atomic
-from .packet import Packet, Settings, render_packet
+from .packet import Packet, Settings
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
+from .runners import Failed, Result, Task, make_runner
 from .templating import template_files
 
 NEVER = "0" * 64        # the fingerprint of a packet that is rebuilt every time (a client's name, and no key)
@@ -50,6 +50,7 @@ class BuildOptions:
     fail_fast: bool = False
     effective: dt.date | None = None
     wait: float = 0.0                 # seconds to wait for another build of the same OUT; 0: refuse at once
+    scheduler: str | None = None      # a Dask scheduler's address (distributed.py), or None: this machine
 
 
 @dataclass
@@ -210,83 +211,129 @@ def _read_out(out: Path, report: Report) -> tuple[list[Record], dict[str, state.
 def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, options: BuildOptions, report: Report,
            progress: Progress | None) -> None:
     old_records, old_state, as_read = _read_out(out, report)
-    planner = _Planner(practice, options.settings)
     old_by_packet: dict[str, list[Record]] = {}
     for r in old_records:
         old_by_packet.setdefault(r.packet, []).append(r)
-
-    todo: list[tuple[Packet, dict, str]] = []
-    kept: list[Record] = []
-    new_state: dict[str, state.Entry] = {}
-    planned: set[str] = set()
-    settled: list[tuple[str, str]] = []      # packets decided while planning, reported once counted
-    secret: list[tuple[bytes | None, str]] = []
-
-    def client_key() -> bytes | None:
-        if not secret:
-            secret.append(state.private_key(out))
-            if secret[0][0] is None:
-                report.notes.append(f"packets with a client's name are rebuilt every time: {secret[0][1]}")
-        return secret[0][0]
-
-    def keep_old(k: str) -> None:
-        """A packet not rebuilt keeps its earlier files, records and state."""
-        kept.extend(old_by_packet.get(k, []))
-        if k in old_state:
-            new_state[k] = old_state[k]
-
-    for packet_or_error in _packets(clinicians, clients, options):
-        if isinstance(packet_or_error, tuple):            # (keys, messages): a profile that failed to load
-            keys, messages = packet_or_error
-            report.failures.extend(messages)
-            planned.update(keys)
-            for k in keys:
-                keep_old(k)
-                settled.append((k, "failed"))
-            continue
-        packet = packet_or_error
-        planned.add(packet.key)
-        try:
-            inputs = planner.inputs(packet.loaded, packet.docs)
-            fingerprint = state.fingerprint(_payload(packet, options.settings, inputs), packet.client_name,
-                                            client_key() if packet.client_name is not None else None) or NEVER
-        except Exception as exc:  # noqa: BLE001 - one packet's trouble must not stop the others
-            report.failures.append(_failure(packet, exc))
-            keep_old(packet.key)
-            settled.append((packet.key, "failed"))
-            continue
-        entry, old = old_state.get(packet.key), old_by_packet.get(packet.key, [])
-        unchanged = (fingerprint != NEVER and entry is not None and entry.fingerprint == fingerprint
-                     and set(entry.files) == {r.path for r in old} and _unchanged(out, old))
-        if not options.force and unchanged:
-            keep_old(packet.key)
-            report.skipped.append(packet.key)
-            settled.append((packet.key, "skipped"))
-        else:
-            todo.append((packet, inputs, fingerprint))
-    if options.fail_fast and report.failures:       # a profile or roster row failed already: stop here
-        for packet, _, _ in todo:
-            keep_old(packet.key)
-        todo = []
-    report.total = len(planned)
+    run = _Run(out, options, report, progress, old_by_packet, old_state)
+    report.total = len(_keys(clinicians, clients))
     if progress is not None:
         progress.start(report.total)
-        for key_status in settled:
-            progress.step(*key_status)
-    for k in old_by_packet:      # packets this build does not touch (earlier clients, say) stay as they are
-        if k not in planned:
-            keep_old(k)
+    runner = make_runner(options.settings, out, options.jobs, options.scheduler)
+    results = runner.results(_Plan(practice, out, clinicians, clients, options, run).tasks())
+    try:
+        for task, outcome in results:
+            if run.settle(task, outcome):
+                break
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()                       # cancels what is still pending (the build stopped)
+    for k in old_by_packet:      # packets this build did not reach or touch (earlier clients, say) stay as they are
+        if k not in run.keys:
+            run.keep_old(k)
+    report.not_started = report.total - len(report.built) - len(report.skipped) - run.failed
+    _finish(out, run.journal, run.records, run.new_state, report, as_read)
 
-    journal = Journal(out)
-    done = _run(todo, options, out, journal, report, new_state, old_by_packet, progress)
-    for packet, _, _ in todo:            # not reached: the build stopped (or --fail-fast) before them
-        if packet.key not in done:
-            keep_old(packet.key)
-            report.not_started += 1
-    _finish(out, journal, kept + done.records, new_state, report, as_read)
+
+def _keys(clinicians: dict[str, Path], clients) -> list[str]:
+    if clients is None:
+        return list(clinicians)
+    return [f"{c.clinician}/{c.client_id}" for c in clients]
 
 
-def _failure(packet: Packet, exc: BaseException) -> str:
+GROUP = 40           # roster clients rendered once and stamped per task: big enough to share the render,
+                     # small enough that both workers get groups of one clinician
+
+
+class _Plan:
+    """Decides, packet by packet, what to rebuild; yields the work as it goes (see ``runners.py``)."""
+
+    def __init__(self, practice: Path, out: Path, clinicians, clients, options: BuildOptions, run: _Run):
+        self.planner = _Planner(practice, options.settings)
+        self.out, self.clinicians, self.clients, self.options, self.run = out, clinicians, clients, options, run
+        self.secret: list[tuple[bytes | None, str]] = []
+        self.stage = f"{secrets.token_hex(4)}-"
+        self.count = 0
+
+    def client_key(self) -> bytes | None:
+        if not self.secret:
+            self.secret.append(state.private_key(self.out))
+            if self.secret[0][0] is None:
+                self.run.report.notes.append(f"packets with a client's name are rebuilt every time: {self.secret[0][1]}")
+        return self.secret[0][0]
+
+    def tasks(self):
+        """Tasks to render, as planning finds them; stops when the build must (--fail-fast, a full disk)."""
+        run, report = self.run, self.run.report
+        groups: dict[tuple, list[tuple[Packet, str]]] = {}
+        inputs_of: dict[tuple, dict] = {}
+        clinician = None
+        for item in _packets(self.clinicians, self.clients, self.options):
+            if run.stop or (self.options.fail_fast and report.failures):
+                return
+            if isinstance(item, tuple):            # (keys, messages): a profile that failed to load
+                keys, messages = item
+                report.failures.extend(messages)
+                for k in keys:
+                    run.settled(k, "failed")
+                continue
+            if item.clinician != clinician:        # one clinician's groups at a time: memory stays flat
+                yield from self._flush(groups, inputs_of)
+                clinician = item.clinician
+            planned = self._plan(item)
+            if planned is None:
+                continue
+            inputs, fingerprint = planned
+            group = _group_key(item)
+            groups.setdefault(group, []).append((item, fingerprint))
+            inputs_of[group] = inputs
+            run.fingerprints[item.key] = fingerprint
+            if len(groups[group]) >= GROUP or item.client_name is None:
+                yield from self._flush({group: groups.pop(group)}, inputs_of)
+        if not run.stop and not (self.options.fail_fast and report.failures):
+            yield from self._flush(groups, inputs_of)
+
+    def _flush(self, groups: dict, inputs_of: dict):
+        for group, members in list(groups.items()):
+            stages = []
+            for _ in members:
+                self.count += 1
+                stages.append(self.out / STATE_DIR / state.TMP / f"{self.stage}{self.count}" / "new")
+            self.run.stages.update({p.key: s.parent.name for (p, _), s in zip(members, stages)})
+            yield Task(tuple(p for p, _ in members), inputs_of[group], tuple(stages))
+        groups.clear()
+
+    def _plan(self, packet: Packet) -> tuple[dict, str] | None:
+        """The packet's inputs and fingerprint when it must be rebuilt; None when settled here."""
+        run = self.run
+        try:
+            inputs = self.planner.inputs(packet.loaded, packet.docs)
+            key = self.client_key() if packet.client_name is not None else None
+            fingerprint = state.fingerprint(_payload(packet, self.options.settings, inputs), packet.client_name,
+                                            key) or NEVER
+        except Exception as exc:  # noqa: BLE001 - one packet's trouble must not stop the others
+            run.report.failures.append(describe(packet, exc))
+            run.settled(packet.key, "failed")
+            return None
+        entry, old = run.old_state.get(packet.key), run.old_by_packet.get(packet.key, [])
+        unchanged = (fingerprint != NEVER and entry is not None and entry.fingerprint == fingerprint
+                     and set(entry.files) == {r.path for r in old} and _unchanged(self.out, old))
+        if not self.options.force and unchanged:
+            run.report.skipped.append(packet.key)
+            run.settled(packet.key, "skipped")
+            return None
+        return inputs, fingerprint
+
+
+def _group_key(packet: Packet) -> tuple:
+    """Packets that differ only in the client's name and id render once and are stamped (``stamp.py``)."""
+    if packet.client_name is None and packet.client_id is None:
+        return (packet.key,)
+    return (packet.clinician, packet.docs, packet.effective, packet.second_signer)
+
+
+def describe(packet: Packet, exc: BaseException) -> str:
+    """A bug or an error met while building one packet, as one line that names the packet, not the client."""
     if isinstance(exc, ConsentgenError):
         return str(exc)
     if isinstance(exc, OSError) and exc.filename:
@@ -329,117 +376,72 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
                          second_signer=row.second_signer if row else None)
 
 
-@dataclass(frozen=True)
-class _Failed:
-    """A worker's answer when its packet did not render: one line, and whether the build must stop."""
+class _Run:
+    """What a build has settled so far: records, state, and the packets it is done with."""
 
-    message: str
-    stop: bool = False
+    def __init__(self, out: Path, options: BuildOptions, report: Report, progress: Progress | None,
+                 old_by_packet: dict[str, list[Record]], old_state: dict[str, state.Entry]):
+        self.out, self.options, self.report, self.progress = out, options, report, progress
+        self.old_by_packet, self.old_state = old_by_packet, old_state
+        self.journal = Journal(out)
+        self.records: list[Record] = []
+        self.new_state: dict[str, state.Entry] = {}
+        self.keys: set[str] = set()                  # packets settled (built, skipped or failed)
+        self.fingerprints: dict[str, str] = {}       # packets handed to a runner
+        self.stages: dict[str, str] = {}             # packet -> its staging folder's name under OUT's tmp
+        self.failed = 0
+        self.stop = False                            # a full disk, or --fail-fast after a failure
 
+    def keep_old(self, key: str) -> None:
+        """A packet not rebuilt keeps its earlier files, records and state."""
+        self.records.extend(self.old_by_packet.get(key, []))
+        if key in self.old_state:
+            self.new_state[key] = self.old_state[key]
 
-@dataclass
-class _Done:
-    """The packets a run settled, and the records of those that are now in place."""
+    def settled(self, key: str, status: str) -> None:
+        self.keys.add(key)
+        if status != "built":
+            self.keep_old(key)
+        if status == "failed":
+            self.failed += 1
+        _notify(self.progress, key, status)
 
-    keys: set[str] = field(default_factory=set)
-    records: list[Record] = field(default_factory=list)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.keys
-
-
-def _run(todo, options: BuildOptions, out: Path, journal: Journal, report: Report, new_state: dict,
-         old_by_packet: dict, progress: Progress | None) -> _Done:
-    """Render the changed packets, in this process or a pool, and swap each in; failures stay with their packet."""
-    run = _Done()
-    build_id = secrets.token_hex(4)
-    stages = {packet.key: f"{build_id}-{i}" for i, (packet, _, _) in enumerate(todo)}
-
-    def failed(packet: Packet, message: str, stop: bool = False) -> bool:
-        report.failures.append(message)
-        run.records.extend(old_by_packet.get(packet.key, []))
-        run.keys.add(packet.key)
-        _notify(progress, packet.key, "failed")
-        if stop:
-            report.stopped = True
-        return stop or options.fail_fast
-
-    def done(packet: Packet, fingerprint: str, result) -> bool:
-        """Settle one packet; True when the build must stop."""
-        if isinstance(result, _Failed):
-            return failed(packet, result.message, result.stop)
-        stage = stages[packet.key]
-        paths = {r.path for r in result}
-        drop = sorted(r.path for r in old_by_packet.get(packet.key, []) if r.path not in paths)
-        entry = state.Entry(fingerprint, tuple(sorted(paths)))
-        try:
-            journal.swap(packet.key, stage, result, drop, entry)
-        except OSError as exc:
-            stop = stops_build(exc.errno)
-            return failed(packet, f"{display_path(out / packet.key)}: cannot write ({exc.strerror or type(exc).__name__}); "
-                                  f"packet {packet.key} is left as it was" + ("; the build stopped" if stop else ""),
-                          stop)
-        except Exception as exc:  # noqa: BLE001 - the swap was undone; only this packet fails
-            return failed(packet, _failure(packet, exc))
-        run.records.extend(result)
-        run.keys.add(packet.key)
-        report.built.append(packet.key)
-        report.files_written += len(result)
-        new_state[packet.key] = entry
-        _notify(progress, packet.key, "built")
+    def settle(self, task: Task, outcome: list[Result]) -> bool:
+        """Swap each packet of a finished task into OUT; True when the build must stop."""
+        for packet, result in zip(task.packets, outcome):
+            if self._one(packet, result):
+                self.stop = True
+                return True
         return False
 
-    args = [(p, options.settings, out, out / STATE_DIR / state.TMP / stages[p.key] / "new", inputs)
-            for p, inputs, _ in todo]
-    if options.jobs <= 1 or len(todo) <= 1:
-        for (packet, _, fingerprint), a in zip(todo, args):
-            if done(packet, fingerprint, _render_safely(*a)):
-                break
-        return run
-    _preload()
-    with ProcessPoolExecutor(max_workers=options.jobs, mp_context=_context()) as pool:
-        pending: dict[Future, tuple[Packet, str]] = {
-            pool.submit(_render_safely, *a): (packet, fp) for (packet, _, fp), a in zip(todo, args)}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=lambda f: pending[f][0].key):
-                packet, fingerprint = pending.pop(future)
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (out of memory, say)
-                    result = _Failed(_failure(packet, exc))
-                if done(packet, fingerprint, result):
-                    for f in pending:
-                        f.cancel()
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    return run
-    return run
+    def _failed(self, packet: Packet, message: str, stop: bool = False) -> bool:
+        self.report.failures.append(message)
+        self.settled(packet.key, "failed")
+        if stop:
+            self.report.stopped = True
+        return stop or self.options.fail_fast
 
-
-def _render_safely(packet: Packet, settings: Settings, out: Path, stage: Path, inputs) -> list[Record] | _Failed:
-    """Run in a worker: the packet's records (its files are in ``stage``), or why it failed."""
-    try:
-        return render_packet(packet, settings, stage, inputs)
-    except WriteError as exc:            # the staging folder full or closed to us is so for every packet: stop
-        stop = stops_build(exc.errno)
-        return _Failed(f"{display_path(out)}: {exc}; packet {packet.key} is left as it was"
-                       + ("; the build stopped" if stop else ""), stop)
-    except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others
-        return _Failed(_failure(packet, exc))
-
-
-def _preload() -> None:
-    """Import the renderers before forking, so every worker starts warm."""
-    from .backends import get_backend
-
-    for fmt in ("pdf", "docx"):
-        get_backend(fmt)
-
-
-def _context():
-    import multiprocessing
-
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    def _one(self, packet: Packet, result: Result) -> bool:
+        if isinstance(result, Failed):
+            return self._failed(packet, result.message, result.stop)
+        paths = {r.path for r in result}
+        drop = sorted(r.path for r in self.old_by_packet.get(packet.key, []) if r.path not in paths)
+        entry = state.Entry(self.fingerprints.pop(packet.key), tuple(sorted(paths)))
+        try:
+            self.journal.swap(packet.key, self.stages.pop(packet.key), result, drop, entry)
+        except OSError as exc:
+            stop = stops_build(exc.errno)
+            return self._failed(packet, f"{display_path(self.out / packet.key)}: cannot write "
+                                        f"({exc.strerror or type(exc).__name__}); packet {packet.key} is left as it was"
+                                        + ("; the build stopped" if stop else ""), stop)
+        except Exception as exc:  # noqa: BLE001 - the swap was undone; only this packet fails
+            return self._failed(packet, describe(packet, exc))
+        self.records.extend(result)
+        self.report.built.append(packet.key)
+        self.report.files_written += len(result)
+        self.new_state[packet.key] = entry
+        self.settled(packet.key, "built")
+        return False
 
 
 def _finish(out: Path, journal: Journal, records: list[Record], entries: dict, report: Report,

@@ -55,6 +55,46 @@ def pdf_pages(data: bytes) -> int:
         return len(pdf.pages)
 
 
+Files = dict[str, tuple[str, str, bytes]]        # path under OUT -> (document, format, bytes)
+
+
+def job_for(packet: Packet, settings: Settings) -> Job:
+    """The render job of one packet."""
+    return Job(formats=settings.formats, effective=packet.effective,
+               client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
+               template_dirs=settings.template_dirs, page_size=settings.page_size, large_print=settings.large_print,
+               sources=settings.sources, template_seconds=settings.template_seconds)
+
+
+def packet_files(packet: Packet, settings: Settings) -> Files:
+    """Render one packet in memory: its files as they go under OUT."""
+    return {f"{packet.key}/{name}.{fmt}": (name, fmt, data)
+            for (name, fmt), data in packet_bytes(packet.loaded, job_for(packet, settings), settings.combined).items()}
+
+
+def write_stage(stage: Path, files: Files) -> None:
+    """Write a packet's files under ``stage``; WriteError (with its errno) when one cannot be written."""
+    try:
+        for rel, (_, _, data) in files.items():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_new(stage / rel, data)
+    except OSError as exc:
+        raise WriteError(f"cannot write ({exc.strerror or type(exc).__name__})", exc.errno) from None
+
+
+def records_for(packet: Packet, files: Files, inputs: dict[str, dict[str, str]],
+                pages: dict[str, int] | None = None) -> list[Record]:
+    """A manifest record per file; ``pages`` (document -> pages) spares reading the PDFs again."""
+    pages = pages or {}
+    return [
+        Record(path=rel, format=fmt, document=name, clinician=packet.clinician, client_id=packet.client_id,
+               sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+               pages=(pages.get(name) or pdf_pages(data)) if fmt == "pdf" else None,
+               effective_date=packet.effective.isoformat(), inputs=inputs[name])
+        for rel, (name, fmt, data) in files.items()
+    ]
+
+
 def render_packet(packet: Packet, settings: Settings, stage: Path,
                   inputs: dict[str, dict[str, str]]) -> list[Record]:
     """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
@@ -63,24 +103,6 @@ def render_packet(packet: Packet, settings: Settings, stage: Path,
     A file that cannot be written raises WriteError with its errno; ``journal.stops_build`` decides whether
     that stops the build (a full disk, a read-only folder) or fails only this packet.
     """
-    job = Job(formats=settings.formats, effective=packet.effective,
-              client_name=packet.client_name, client_id=packet.client_id, second_signer=packet.second_signer,
-              template_dirs=settings.template_dirs, page_size=settings.page_size, large_print=settings.large_print,
-              sources=settings.sources,
-              template_seconds=settings.template_seconds)
-    files: dict[str, tuple[str, str, bytes]] = {     # relative path -> (document, format, bytes)
-        f"{packet.key}/{name}.{fmt}": (name, fmt, data)
-        for (name, fmt), data in packet_bytes(packet.loaded, job, settings.combined).items()}
-    try:
-        for rel, (_, _, data) in files.items():
-            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
-            write_new(stage / rel, data)
-    except OSError as exc:
-        raise WriteError(f"cannot write ({exc.strerror or type(exc).__name__})", exc.errno) from None
-    return [
-        Record(path=rel, format=fmt, document=name, clinician=packet.clinician, client_id=packet.client_id,
-               sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-               pages=pdf_pages(data) if fmt == "pdf" else None,
-               effective_date=packet.effective.isoformat(), inputs=inputs[name])
-        for rel, (name, fmt, data) in files.items()
-    ]
+    files = packet_files(packet, settings)
+    write_stage(stage, files)
+    return records_for(packet, files, inputs)

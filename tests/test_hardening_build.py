@@ -426,15 +426,15 @@ def test_doctored_manifest_entries_are_ignored_named_and_rebuilt(cli, practice, 
 
 PAUSED = textwrap.dedent("""
     import sys
-    import consentgen.build as build
-    real = build.render_packet
+    import consentgen.stamp as stamp
+    real = stamp.packet_files
 
     def paused(*args, **kwargs):
         print("rendering", flush=True)
         sys.stdin.readline()
         return real(*args, **kwargs)
 
-    build.render_packet = paused
+    stamp.packet_files = paused
     from consentgen.cli import main
     main(sys.argv[1:], prog_name="consentgen")
 """)
@@ -640,16 +640,16 @@ def test_a_bug_while_loading_one_profile_fails_only_its_packet(cli, practice, tm
 
 
 def test_a_bug_while_rendering_one_packet_names_the_packet(cli, practice, tmp_path, monkeypatch):
-    import consentgen.build as build
+    import consentgen.stamp as stamp
 
-    real = build.render_packet
+    real = stamp.packet_files
 
     def buggy(packet, *args, **kwargs):
         if packet.key == "ana-nunez/c-1":
             raise ValueError(SECRET)
         return real(packet, *args, **kwargs)
 
-    monkeypatch.setattr(build, "render_packet", buggy)
+    monkeypatch.setattr(stamp, "packet_files", buggy)
     roster = tmp_path / "roster.csv"
     roster.write_text("client_id,clinician,client_name\nc-1,ana-nunez,Quinn Avery\nc-2,wren-kowalski,Mei Hollander\n")
     result = cli("build", practice, "-o", tmp_path / "dist", "--roster", roster, *PDF)
@@ -804,17 +804,17 @@ def test_a_build_refused_while_render_writes_says_so(cli, practice, tmp_path):
 @pytest.mark.parametrize("code, stops", [(errno.ENAMETOOLONG, False), (errno.ENOSPC, True)])
 def test_one_rule_decides_whether_a_staging_write_error_stops_the_build(cli, practice, tmp_path, monkeypatch,
                                                                           code, stops):
-    import consentgen.build as build
+    import consentgen.stamp as stamp
     from consentgen.errors import WriteError
 
-    real = build.render_packet
+    real = stamp.packet_files
 
     def failing(packet, *args, **kwargs):
         if packet.key == "ana-nunez":
             raise WriteError(f"cannot write ({os.strerror(code)})", code)
         return real(packet, *args, **kwargs)
 
-    monkeypatch.setattr(build, "render_packet", failing)
+    monkeypatch.setattr(stamp, "packet_files", failing)
     result = cli("build", practice, "-o", tmp_path / "dist", *PDF)
     assert result.exit_code == (2 if stops else 1) and "Traceback" not in result.output, result.output
     (failure,) = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
