@@ -1,6 +1,7 @@
 """The PDF backend: text, fonts, metadata, outline, form fields, pages, determinism."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pikepdf
@@ -11,6 +12,8 @@ from consentgen.backends import Meta, fonts
 from consentgen.backends.pdf import render
 from consentgen.document import parse
 from consentgen.errors import BackendError
+
+from .conftest import digest_in_another_process
 
 HANDOUT = """\
 # Our Working Relationship
@@ -99,6 +102,19 @@ def test_link_href_is_escaped(handout):
 
 def test_two_renders_are_byte_identical(handout):
     assert pdf_for(HANDOUT) == handout
+
+
+SAMPLE, META = HANDOUT, meta()      # for digest_in_another_process
+
+
+def test_same_bytes_in_another_process():
+    """What the PDF backend keeps per process (fonts, subsets of them cut and compressed, the logo)
+    never shows: after other documents, with other characters in other orders, a PDF is the one a
+    fresh interpreter makes."""
+    pdf_for("# Ça va?\n\nŞ ß ő Ж and *ü* **é**, then plain text.")
+    pdf_for("# Plain\n\nPlain text, **bold**, *italic*, ***both***.")
+    data = pdf_for(SAMPLE)
+    assert digest_in_another_process("pdf", "test_pdf_backend") == hashlib.sha256(data).hexdigest()
 
 
 def test_metadata(handout):
