@@ -32,6 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from ..errors import BackendError
 from . import rtl
+from .pdf_objects import Written
 
 REGULAR, BOLD, ITALIC, BOLD_ITALIC = "Vera", "Vera-Bold", "Vera-Italic", "Vera-BoldItalic"
 _VERA_FACES = {(False, False): REGULAR, (True, False): BOLD, (False, True): ITALIC, (True, True): BOLD_ITALIC}
@@ -368,7 +369,15 @@ def to_unicode_cmap(fontname: str, subset: list[int]) -> str:
 ttfonts.makeToUnicodeCMap = to_unicode_cmap
 
 
-# -- font programs cut once per process ---------------------------------------
+# -- font objects made once per process --------------------------------------
+#
+# Cutting a subset's font program from its font, compressing it, writing its 128
+# widths and its ToUnicode CMap took about a sixth of a handout's render, the same
+# work for every document: with reportlab's ASCII-readable encoding a subset is
+# printable ASCII plus the few other characters a document uses, in the order it
+# first uses them, so most documents share their subsets. The two functions below
+# replace reportlab's (same objects, same bytes) and keep what depends on the
+# subset alone for the last 32 subsets.
 
 @lru_cache(maxsize=32)
 def _subset_program(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tuple[bytes, int]:
@@ -377,23 +386,26 @@ def _subset_program(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tuple[
     return zlib.compress(program), len(program)
 
 
-def add_subset_objects(face: ttfonts.TTFontFace, doc, fontname: str, subset: list[int]):
-    """``TTFontFace.addSubsetObjects`` (same arguments, same objects, same bytes), with the
-    subset's font program cut from the font and compressed once per process, not per PDF.
+@lru_cache(maxsize=32)
+def _subset_font(face: ttfonts.TTFontFace, base_font: str, subset: tuple[int, ...]) -> tuple[str, bytes]:
+    """A subset's /Widths array as reportlab writes it, and its ToUnicode CMap, compressed."""
+    widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset))).format(None).decode("latin-1")
+    return widths, zlib.compress(ttfonts.makeToUnicodeCMap(base_font, list(subset)).encode("utf-8"))
 
-    Cutting and compressing the three or four Vera subsets took a seventh of a
-    handout's render. Most documents give the same subsets: with reportlab's
-    ASCII-readable encoding a subset is all of printable ASCII plus the other
-    characters the document uses, in the order it first uses them.
-    """
+
+def _compressed_stream(content: bytes, **entries) -> pdfdoc.PDFStream:
+    """A stream whose content is compressed already (reportlab compresses only unfiltered streams)."""
+    flate = pdfdoc.PDFArray([pdfdoc.PDFName(pdfdoc.PDFZCompress.pdfname)])
+    return pdfdoc.PDFStream(pdfdoc.PDFDictionary({"Filter": flate, **entries}), content, filters=[])
+
+
+def add_subset_objects(face: ttfonts.TTFontFace, doc, fontname: str, subset: list[int]):
+    """``TTFontFace.addSubsetObjects``: a subset's font descriptor and program, into ``doc``."""
     if not doc.compression:
         return _rl_add_subset_objects(face, doc, fontname, subset)
     program, length = _subset_program(face, tuple(subset))
-    font_file = pdfdoc.PDFStream(
-        pdfdoc.PDFDictionary({"Filter": pdfdoc.PDFArray([pdfdoc.PDFName(pdfdoc.PDFZCompress.pdfname)]),
-                              "Length1": length}),
-        program, filters=[])
-    font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+    font_file_ref = doc.Reference(_compressed_stream(program, Length1=length),
+                                  f"fontFile:{face.filename}({fontname})")
     flags = (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC
     descriptor = pdfdoc.PDFDictionary({
         "Type": "/FontDescriptor",
@@ -411,6 +423,34 @@ def add_subset_objects(face: ttfonts.TTFontFace, doc, fontname: str, subset: lis
     return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
-_rl_add_subset_objects = ttfonts.TTFontFace.addSubsetObjects
-# Like the ToUnicode writer above, this applies to every TrueType font in the process.
-ttfonts.TTFontFace.addSubsetObjects = add_subset_objects
+def add_objects(font: TTFont, doc) -> None:
+    """``TTFont.addObjects``: the font's subsets (font, widths, CMap, descriptor), into ``doc``."""
+    if not doc.compression:
+        return _rl_add_objects(font, doc)
+    try:
+        state = font.state[doc]
+    except KeyError:
+        state = font.state[doc] = TTFont.State(font._asciiReadable)
+    state.frozen = 1
+    face = font.face
+    for n, subset in enumerate(state.subsets):
+        internal_name = font.getSubsetInternalName(n, doc)[1:]
+        base_font = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+        widths, cmap = _subset_font(face, base_font, tuple(subset))
+        pdf_font = pdfdoc.PDFTrueTypeFont()
+        pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
+        pdf_font.Name = internal_name
+        pdf_font.BaseFont = base_font
+        pdf_font.FirstChar = 0
+        pdf_font.LastChar = len(subset) - 1
+        pdf_font.Widths = Written([widths])
+        pdf_font.ToUnicode = doc.Reference(_compressed_stream(cmap), "toUnicodeCMap:" + base_font)
+        pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_font, subset)
+        doc.Reference(pdf_font, internal_name)
+        doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+    del font.state[doc]
+
+
+_rl_add_subset_objects, _rl_add_objects = ttfonts.TTFontFace.addSubsetObjects, TTFont.addObjects
+# Like the ToUnicode writer above, these apply to every TrueType font in the process.
+ttfonts.TTFontFace.addSubsetObjects, TTFont.addObjects = add_subset_objects, add_objects
