@@ -233,6 +233,20 @@ def test_logo_is_drawn_from_a_local_file(tmp_path):
         pdf_for("# Title\n", logo=tmp_path / "missing.png")
 
 
+def test_a_logo_read_once_is_read_again_when_its_file_changes(tmp_path):
+    from PIL import Image
+
+    logo, other = tmp_path / "logo.png", tmp_path / "other.png"
+    Image.new("RGB", (120, 40), (47, 93, 98)).save(logo)
+    first = pdf_for("# Title\n\nText.\n", logo=logo)
+    assert pdf_for("# Title\n\nText.\n", logo=logo) == first
+    Image.new("RGBA", (90, 60), (200, 30, 30, 128)).save(logo)
+    Image.new("RGBA", (90, 60), (200, 30, 30, 128)).save(other)
+    changed = pdf_for("# Title\n\nText.\n", logo=logo)
+    assert changed != first
+    assert changed == pdf_for("# Title\n\nText.\n", logo=other)
+
+
 def test_titled_callout_and_an_outline_that_skips_a_level():
     from consentgen.document import Callout, Document, Heading, Paragraph, Run
 

@@ -15,13 +15,14 @@ structure elements, and the canvas writes the tree at save (``pdf_tags``).
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable
 
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.units import inch
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -37,6 +38,7 @@ from ..errors import BackendError, display_path
 from . import Meta, fonts
 from .pdf_fields import Checkbox, FieldCell, FieldRow
 from .pdf_flowables import HeadingPara, KeepWithNext, Para, Table as SplitTable, TaggedList, line_count
+from .pdf_objects import Image
 from .pdf_style import (
     FOOTER_Y, HEADER_Y, INK, KEEP_WHOLE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE_SIZES, RULE, RULE_Y,
     SMALL, draw_text, fit, markup, styles_for, Styles, tint,
@@ -372,16 +374,23 @@ class _DocTemplate(BaseDocTemplate):
 LOGO_HEIGHT, LOGO_MAX_WIDTH = 0.32 * inch, 1.4 * inch
 
 
-def _logo(meta: Meta) -> tuple[ImageReader, float] | None:
+def _logo(meta: Meta) -> tuple[Image, float] | None:
     """The logo image (read from a local path, never a URL) and its drawn width."""
     if meta.logo is None:
         return None
     try:
-        image = ImageReader(str(meta.logo))
-        iw, ih = image.getSize()
+        found = os.stat(meta.logo)
+        image = _read_logo(str(meta.logo), found.st_mtime_ns, found.st_size, rl_config.useA85)
+        iw, ih = image.size
     except Exception as exc:  # reportlab and PIL raise many kinds
         raise BackendError(f"cannot read logo {display_path(meta.logo)} ({type(exc).__name__})") from None
     return image, min(LOGO_HEIGHT * iw / ih, LOGO_MAX_WIDTH)
+
+
+@lru_cache(maxsize=8)
+def _read_logo(path: str, mtime_ns: int, size: int, a85: int) -> Image:
+    """A logo read and compressed once per process (and again if its file changes)."""
+    return Image(path)
 
 
 def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], figure: Elem | None,
@@ -419,8 +428,7 @@ def _decorate(meta: Meta, accent: colors.Color, pagesize: tuple[float, float], f
         if logo:
             first = canv.getPageNumber() == 1
             with canv.marks.tagged(canv, figure) if first else canv.marks.artifact(canv, "header"):
-                canv.drawImage(logo[0], left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT,
-                               preserveAspectRatio=True, anchor="sw", mask="auto")
+                logo[0].draw(canv, left, height - RULE_Y + 5, logo[1], LOGO_HEIGHT)
         canv.frame_here(paint)
         canv.page_number_here()
         canv.restoreState()
