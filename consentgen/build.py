@@ -36,7 +36,7 @@ from .output import slug, write_atomic
 from .packet import Packet, Settings
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
-from .runners import Failed, Result, Task, make_runner
+from .runners import Failed, Result, Runner, Task, make_runner
 from .templating import template_files
 
 NEVER = "0" * 64        # the fingerprint of a packet that is rebuilt every time (a client's name, and no key)
@@ -171,10 +171,14 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
     clinicians = find_clinicians(practice)
     clients, roster_problems = read_roster(roster, set(clinicians)) if roster else (None, [])
     report.failures.extend(roster_problems)
-    state_dir = state.prepare(out)
-    with hold(out, state_dir, wait=options.wait):
-        state.check(out)
-        _build(practice, out, clinicians, clients, options, report, progress)
+    runner = make_runner(options.settings, out, options.jobs, options.scheduler)   # a Dask scheduler: reached before OUT is made
+    try:
+        state_dir = state.prepare(out)
+        with hold(out, state_dir, wait=options.wait):
+            state.check(out)
+            _build(practice, out, clinicians, clients, options, report, progress, runner)
+    finally:
+        getattr(runner, "close", lambda: None)()      # a Dask client and its cluster, even if the build never started
     report.seconds = time.perf_counter() - started
     return report
 
@@ -209,7 +213,7 @@ def _read_out(out: Path, report: Report) -> tuple[list[Record], dict[str, state.
 
 
 def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, options: BuildOptions, report: Report,
-           progress: Progress | None) -> None:
+           progress: Progress | None, runner: Runner) -> None:
     old_records, old_state, as_read = _read_out(out, report)
     old_by_packet: dict[str, list[Record]] = {}
     for r in old_records:
@@ -218,7 +222,6 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
     report.total = len(_keys(clinicians, clients))
     if progress is not None:
         progress.start(report.total)
-    runner = make_runner(options.settings, out, options.jobs, options.scheduler)
     results = runner.results(_Plan(practice, out, clinicians, clients, options, run).tasks())
     try:
         for task, outcome in results:

@@ -334,8 +334,11 @@ def rules() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only failures and the summary.")
 @click.option("--wait", "wait", type=click.FloatRange(0, 86400), default=0, metavar="SECONDS",
               help="If another consentgen is building into OUT, wait this long for it. Default: stop at once.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Render on a Dask cluster (the dask extra): its scheduler, e.g. tcp://HOST:8786, which must "
+                   "answer within 10 s; or local:N for N worker processes here. This machine still writes OUT.")
 def build(practice, out, roster, formats, combined, jobs, date, template_dirs, template_seconds, a4, large_print,
-          sources, force, fail_fast, quiet, wait) -> None:
+          sources, force, fail_fast, quiet, wait, scheduler) -> None:
     """Build every clinician's packet (or every roster client's) into one folder."""
     from .build import BuildOptions, build as run_build, default_jobs
     from .packet import Settings
@@ -345,7 +348,7 @@ def build(practice, out, roster, formats, combined, jobs, date, template_dirs, t
                         template_dirs=tuple(template_dirs), sources=sources,
                         template_seconds=template_seconds)
     options = BuildOptions(settings=settings, jobs=jobs or default_jobs(), force=force,
-                           fail_fast=fail_fast, effective=date, wait=wait)
+                           fail_fast=fail_fast, effective=date, wait=wait, scheduler=scheduler)
     with user_errors():
         with _progress(quiet) as progress:
             report = run_build(practice, out, options, roster=roster, progress=progress)
