@@ -200,6 +200,22 @@ def test_characters_vera_lacks_use_an_installed_fallback_font():
     assert any("Vera" in n for n in names) and any("Vera" not in n for n in names)
 
 
+def test_remembered_widths_are_the_widths_reportlab_computes(monkeypatch):
+    from reportlab.pdfbase.pdfmetrics import getFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = getFont(fonts.REGULAR)
+    assert isinstance(font, fonts.Font)
+    monkeypatch.setattr(font, "_widths", {})
+    monkeypatch.setattr(fonts.Font, "WIDTHS", 3)         # fills and empties the cache on the way
+    words = ["relationship", "Núñez", "W", "relationship", "ﻻ", "", "two words", "Núñez"]
+    for size in (11, 10.5, 11):
+        for word in words:
+            assert font.stringWidth(word, size) == TTFont.stringWidth(font, word, size)
+        assert font.stringWidth("Núñez".encode("utf-8"), size) == TTFont.stringWidth(font, "Núñez", size)
+    assert len(font._widths) <= 3
+
+
 def test_missing_glyphs_name_the_scripts_and_packages_never_the_characters(monkeypatch):
     # The text may be a client's name (issue 10, F10): the message says what to install, not what it read.
     monkeypatch.setattr(fonts, "FONT_DIRS", [])

@@ -71,17 +71,18 @@ class Font(TTFont):
 
     Line breaking measures every word of every paragraph (about 1,800 measures for a
     five-page handout, a tenth of its render), and the same words come back in every
-    paragraph and every document. The cache is emptied when it holds ``WIDTHS`` pieces.
+    paragraph and every document. The cache is emptied when it holds ``WIDTHS`` pieces
+    (a practice's templates use a few thousand words).
     """
 
-    WIDTHS = 8192
+    WIDTHS = 4096
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._widths: dict[tuple, float] = {}
 
     def stringWidth(self, text, size, encoding="utf8"):
-        key = (text, size)
+        key = (text, size) if isinstance(text, str) else (text, size, encoding)     # bytes: as decoded
         try:
             return self._widths[key]
         except KeyError:
