@@ -41,6 +41,38 @@ class Run:
     bold: bool = False
     italic: bool = False
     link: str | None = None
+    stamp: str | None = None     # "name" or "id": the client's value, which a roster build stamps (stamp.py)
+
+
+# A client's name and id reach the templates between these marks (compose.build_document), so the
+# model knows which runs hold them; the marks themselves never leave the parser.
+STAMP_MARKS = {"name": ("\ue000", "\ue001"), "id": ("\ue002", "\ue003")}
+_MARK_OF = {c: (value, i == 0) for value, pair in STAMP_MARKS.items() for i, c in enumerate(pair)}
+_ANY_MARK = re.compile("[" + "".join(_MARK_OF) + "]")
+
+
+def marked(value: str | None, what: str) -> str | None:
+    """A client's value as templates see it: between the marks of ``what`` ("name" or "id")."""
+    return None if value is None else STAMP_MARKS[what][0] + value + STAMP_MARKS[what][1]
+
+
+def unmarked(text: str) -> str:
+    return _ANY_MARK.sub("", text)
+
+
+def _split_stamps(run: Run) -> list[Run]:
+    """A run cut where a client's value begins and ends; the value's pieces carry ``stamp``."""
+    if not _ANY_MARK.search(run.text):
+        return [run]
+    out: list[Run] = []
+    stamp = run.stamp
+    for piece in re.split(f"({_ANY_MARK.pattern})", run.text):
+        if piece in _MARK_OF:
+            value, opens = _MARK_OF[piece]
+            stamp = value if opens else None
+        elif piece:
+            out.append(Run(piece, run.bold, run.italic, run.link, stamp))
+    return out
 
 
 Runs = tuple[Run, ...]
@@ -236,7 +268,7 @@ class _Builder:
         parts = raw.split(None, 2)
         if len(parts) < 3 or parts[0] not in FIELD_KINDS or not _FIELD_NAME.match(parts[1]):
             raise DocumentError(f"a field line is 'KIND NAME Label' with KIND one of {', '.join(FIELD_KINDS)}", where)
-        return Field(parts[0], parts[1], _UNESCAPE.sub(r"\1", parts[2].strip()), line)
+        return Field(parts[0], parts[1], unmarked(_UNESCAPE.sub(r"\1", parts[2].strip())), line)
 
     def block_fence(self, node) -> list[Block]:
         info = node.info.strip()
@@ -279,16 +311,19 @@ class _Builder:
 
 
 def _merge(runs: list[Run]) -> Runs:
-    """Join neighbouring runs that look the same, so backends get fewer pieces."""
+    """Join neighbouring runs that look the same, so backends get fewer pieces; a client's value
+    (between its marks) stays a run of its own."""
     out: list[Run] = []
     for r in runs:
         if not r.text:  # markdown-it leaves empty text tokens around emphasis
             continue
-        if out and (out[-1].bold, out[-1].italic, out[-1].link) == (r.bold, r.italic, r.link):
-            out[-1] = Run(out[-1].text + r.text, r.bold, r.italic, r.link)
+        if out and (out[-1].bold, out[-1].italic, out[-1].link, out[-1].stamp) == (r.bold, r.italic, r.link, r.stamp):
+            out[-1] = Run(out[-1].text + r.text, r.bold, r.italic, r.link, r.stamp)
         else:
             out.append(r)
-    return tuple(out)
+    if not any(_ANY_MARK.search(r.text) for r in out):
+        return tuple(out)
+    return _merge([piece for r in out for piece in _split_stamps(r)])
 
 
 def iter_blocks(blocks) -> Iterator[Block]:
@@ -300,6 +335,18 @@ def iter_blocks(blocks) -> Iterator[Block]:
         elif isinstance(b, List):
             for item in b.items:
                 yield from iter_blocks(item.blocks)
+
+
+def stamped_runs(blocks) -> list[Run]:
+    """Every run that holds a client's value (``Run.stamp``), in reading order, tables included."""
+    found: list[Run] = []
+    for b in iter_blocks(blocks):
+        if isinstance(b, Table):
+            for row in (b.header, *b.rows):
+                found.extend(r for cell in row if not isinstance(cell, Field) for r in cell if r.stamp)
+        else:
+            found.extend(r for r in getattr(b, "runs", None) or () if r.stamp)
+    return found
 
 
 def _all_fields(blocks) -> list[Field]:

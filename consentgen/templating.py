@@ -36,6 +36,7 @@ from markupsafe import Markup
 from . import sandbox, textfile
 from .limits import MAX_SOURCE
 from .errors import TemplateError, Where, display_path
+from .document import unmarked
 from .resources import data_dir
 from .labels import state_name
 from .views import money
@@ -292,6 +293,9 @@ def _shown(message: str, spelled: set[str], hidden: set[str]) -> str:
     if a template spells it too. ``{{ practice[client.name] }}`` fails with
     "has no attribute 'Zelda …'": the key is a client's name.
     """
+    message = unmarked(message)          # a client's value keeps no mark of its own (document.marked)
+    hidden = {unmarked(t) for t in hidden}
+
     def keep(text: str, type_follows: bool = False) -> bool:
         return text not in hidden and (text in spelled or type_follows or _type_name(text))
 
