@@ -32,10 +32,10 @@ from reportlab.platypus import (
 from reportlab.platypus.doctemplate import ActionFlowable, LayoutError, _ktAllow
 
 from ..document import (
-    Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, cell_text, text_units,
+    Callout, Document, Field, Heading, List, PageBreak, Paragraph, Run, Table, cell_text, stamped_runs, text_units,
 )
 from ..errors import BackendError, display_path
-from . import Meta, fonts
+from . import Meta, fonts, pdf_stamp
 from .pdf_fields import Checkbox, FieldCell, FieldRow
 from .pdf_flowables import HeadingPara, KeepWithNext, Para, Table as SplitTable, TaggedList, line_count
 from .pdf_objects import Image
@@ -96,7 +96,8 @@ def _heading(b: Heading, ctx: _Ctx) -> list[Flowable]:
 def _paragraph(b: Paragraph, ctx: _Ctx) -> list[Flowable]:
     if not b.runs:
         return []
-    para = Para(ctx.markup(b.runs), ctx.styles.item if ctx.depth else ctx.styles.body)
+    kind = pdf_stamp.StampPara if any(r.stamp for r in b.runs) else Para
+    para = kind(ctx.markup(b.runs), ctx.styles.item if ctx.depth else ctx.styles.body)
     para.tag = ctx.parent.add("P")
     return [para]
 
@@ -345,9 +346,14 @@ class _DocTemplate(BaseDocTemplate):
     marks: Marks
     small: float = SMALL
 
+    stamps: list | None = None       # a document with a client's value: its slots (pdf_stamp)
+
     def beforeDocument(self):
         self.canv.showOutline()     # the bookmarks panel opens with the document
         self.canv.marks, self.canv.small = self.marks, self.small
+        if self.stamps is not None:
+            pdf_stamp.prepare(self.canv._doc)
+            self.canv.stamp_slots = self.stamps
 
     def handle_keepWithNext(self, flowables):
         """Group a run of keepWithNext flowables (headings, words before a form) with the next one.
@@ -443,10 +449,13 @@ def render(doc: Document, meta: Meta, tagged: bool = True) -> bytes:
     return render_with_pages(doc, meta, tagged)[0]
 
 
-def render_with_pages(doc: Document, meta: Meta, tagged: bool = True) -> tuple[bytes, dict[str, int]]:
+def render_with_pages(doc: Document, meta: Meta, tagged: bool = True,
+                      slots: list | None = None) -> tuple[bytes, dict[str, int]]:
     """The PDF, and the page each heading landed on (by anchor; the first heading of a name wins).
 
     A packet uses the pages for its cross-references ("Fees and Cancellations, page 2").
+    In a document that shows a client's name or id, ``slots`` (a list) receives the stamp font's
+    name in the content streams, then a ``pdf_stamp.Slot`` for each value drawn.
     """
     pagesize = PAGE_SIZES.get(meta.page_size.lower())
     if pagesize is None:
@@ -475,6 +484,9 @@ def render_with_pages(doc: Document, meta: Meta, tagged: bool = True) -> tuple[b
         initialFontName=fonts.REGULAR,      # else each page opens by naming Helvetica, which is not embedded
     )
     template.marks, template.small = marks, styles.small
+    stamped = bool(stamped_runs(doc.blocks))
+    if stamped:
+        template.stamps = []
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, width, pagesize[1] - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
     on_page = _decorate(meta, styles.accent, pagesize, figure, styles.small)
@@ -484,4 +496,7 @@ def render_with_pages(doc: Document, meta: Meta, tagged: bool = True) -> tuple[b
     except LayoutError:   # its message quotes the text, which may name a client
         raise BackendError(f"{doc.name}: page {template.page}: a block is too large to fit on a page and "
                            "cannot be split; shorten the long value in it") from None
+    if stamped and slots is not None:
+        slots.append(getattr(template.canv, "stamp_font", ""))
+        slots.extend(template.stamps)
     return buf.getvalue(), pages

@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ..document import Run
 from ..errors import BackendError
-from . import fonts, rtl
+from . import fonts, pdf_stamp, rtl
 
 PAGE_SIZES = {"letter": letter, "a4": A4}
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.9 * inch, 1.0 * inch, 0.85 * inch
@@ -109,6 +109,9 @@ def markup(runs: tuple[Run, ...], accent_hex: str, bold: bool = False) -> str:
     out = []
     for run in runs:
         b, i = bold or run.bold, run.italic
+        if run.stamp and not (b or i) and pdf_stamp.fits(run.text):     # a client's value: see pdf_stamp
+            out.append(f'<font name="{pdf_stamp.STAMP}">{escape(run.text)}</font>')
+            continue
         text = ""
         for face, piece in fonts.segments(fonts.prepare(run.text), b, i):
             piece = escape(piece).replace("\n", "<br/>")
