@@ -21,6 +21,7 @@ import secrets
 import sys
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -33,7 +34,7 @@ from .journal import Journal, recover, stops_build
 from .lock import hold
 from .manifest import STATE_DIR, Record
 from .output import slug, write_atomic
-from .packet import Packet, Settings
+from .packet import SYNC_EACH, Packet, Settings
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
 from .runners import Failed, Result, Runner, Task, make_runner
@@ -67,6 +68,7 @@ class Report:
     total: int = 0
     stopped: bool = False            # a full disk or a folder it may not write ended the build early
     not_started: int = 0             # packets left as they were because the build stopped
+    clients: Counter = field(default_factory=Counter)  # roster packets built: "stamped" or "rendered" in full
 
     @property
     def failed(self) -> bool:
@@ -244,8 +246,9 @@ def _keys(clinicians: dict[str, Path], clients) -> list[str]:
     return [f"{c.clinician}/{c.client_id}" for c in clients]
 
 
-GROUP = 40           # roster clients rendered once and stamped per task: big enough to share the render,
-                     # small enough that both workers get groups of one clinician
+GROUP = 250          # roster clients per task: a worker renders their group once (and keeps it for the
+                     # group's next task, stamp.py), so a task is mostly cheap stamping; small enough to
+                     # keep a few hundred packets' bytes in flight at most
 
 
 class _Plan:
@@ -332,7 +335,8 @@ def _group_key(packet: Packet) -> tuple:
     """Packets that differ only in the client's name and id render once and are stamped (``stamp.py``)."""
     if packet.client_name is None and packet.client_id is None:
         return (packet.key,)
-    return (packet.clinician, packet.docs, packet.effective, packet.second_signer)
+    return (packet.clinician, packet.docs, packet.effective, packet.second_signer,
+            packet.client_name is None, packet.client_id is None)
 
 
 def describe(packet: Packet, exc: BaseException) -> str:
@@ -411,6 +415,8 @@ class _Run:
 
     def settle(self, task: Task, outcome: list[Result]) -> bool:
         """Swap each packet of a finished task into OUT; True when the build must stop."""
+        if not SYNC_EACH:
+            os.sync()                     # the task's staged files are on disk before any swap is recorded
         for packet, result in zip(task.packets, outcome):
             if self._one(packet, result):
                 self.stop = True
@@ -440,6 +446,8 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - the swap was undone; only this packet fails
             return self._failed(packet, describe(packet, exc))
         self.records.extend(result)
+        if packet.client_name is not None or packet.client_id is not None:
+            self.report.clients[getattr(result, "how", "rendered")] += 1
         self.report.built.append(packet.key)
         self.report.files_written += len(result)
         self.new_state[packet.key] = entry

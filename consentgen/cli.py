@@ -357,6 +357,10 @@ def build(practice, out, roster, formats, combined, jobs, date, template_dirs, t
     for failure in report.failures:
         click.echo(f"failed: {failure}", err=True)
     click.echo(_summary(report))
+    if report.clients["stamped"]:
+        click.echo(f"stamped {report.clients['stamped']} of {sum(report.clients.values())} client packets from "
+                   f"one render per group; {report.clients['rendered']} drawn in full (a value too long for its "
+                   "line, or in letters the stamp font lacks)")
     sys.exit(2 if report.stopped and not report.built else 1 if report.failed else 0)
 
 

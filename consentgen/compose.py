@@ -19,7 +19,7 @@ from typing import Callable
 
 from .backends import Meta, check_fonts, get_backend
 from .context import KEY_POINTS, SIGNATURES, PacketView, make_context
-from .document import Document, Heading, parse, refs_in, resolve_refs
+from .document import Document, Heading, marked, parse, refs_in, resolve_refs
 from .errors import ConsentgenError, ProfileError
 from .models import Profile
 from .profiles import LoadedProfile
@@ -85,7 +85,8 @@ def build_document(loaded: LoadedProfile, name: str, job: Job, packet: PacketVie
     profile = loaded.profile
     client = None
     if job.client_name or job.client_id or job.second_signer:
-        client = {"name": job.client_name, "id": job.client_id, "second_signer": job.second_signer}
+        client = {"name": marked(job.client_name, "name"), "id": marked(job.client_id, "id"),
+                  "second_signer": job.second_signer}
     context = make_context(profile, effective=effective_date(loaded, job), client=client, document=name,
                            packet=packet)
     markdown = render_markdown(name, context, job.template_dirs, profile.language, job.template_seconds)
@@ -172,13 +173,18 @@ def _layout_order(docs: dict[str, Document]) -> list[str]:
     return order
 
 
-def pdf_parts(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dict[str, bytes]:
-    """Each document's PDF, cross-references carrying the page they point to."""
-    return {name: data for name, (data, _) in laid_out(docs, meta).items()}
+def pdf_parts(docs: dict[str, Document], meta: Callable[[Document], Meta],
+              slots: dict[str, list] | None = None) -> dict[str, bytes]:
+    """Each document's PDF, cross-references carrying the page they point to (``slots``: see ``laid_out``)."""
+    return {name: data for name, (data, _) in laid_out(docs, meta, slots).items()}
 
 
-def laid_out(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dict[str, tuple[bytes, Document]]:
-    """Each document's PDF, and the document as drawn (its cross-references in words and pages)."""
+def laid_out(docs: dict[str, Document], meta: Callable[[Document], Meta],
+             slots: dict[str, list] | None = None) -> dict[str, tuple[bytes, Document]]:
+    """Each document's PDF, and the document as drawn (its cross-references in words and pages).
+
+    ``slots`` (a dict) receives, for each document that shows a client's value, where it was drawn
+    (``backends.pdf.render_with_pages``): what a roster build stamps (``stamp.py``)."""
     from .backends.pdf import render_with_pages
 
     pages: dict[str, dict[str, int]] = {}
@@ -192,7 +198,10 @@ def laid_out(docs: dict[str, Document], meta: Callable[[Document], Meta]) -> dic
             doc = resolve_refs(docs[name], words)
             if drawn.get(name) == doc:
                 continue
-            out[name], found = render_with_pages(doc, meta(doc))
+            drawn_slots: list = []
+            out[name], found = render_with_pages(doc, meta(doc), slots=drawn_slots)
+            if slots is not None and drawn_slots:
+                slots[name] = drawn_slots
             drawn[name] = doc
             moved |= pages.get(name) != found
             pages[name] = found
@@ -272,14 +281,14 @@ def _decoded_problem(path: Path, mtime_ns: int, size: int) -> str | None:
     return None
 
 
-def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document],
-                     formats: tuple[str, ...]) -> dict[tuple[str, str], bytes]:
-    """Every (document, format) of composed documents, in memory."""
+def render_documents(loaded: LoadedProfile, job: Job, docs: dict[str, Document], formats: tuple[str, ...],
+                     slots: dict[str, list] | None = None) -> dict[tuple[str, str], bytes]:
+    """Every (document, format) of composed documents, in memory (``slots``: see ``laid_out``)."""
     out: dict[tuple[str, str], bytes] = {}
     meta = lambda doc: meta_for(loaded, doc, job)   # noqa: E731 - one line, used twice
     if "pdf" in formats:
         check_fonts(loaded, job, docs)      # text no font can draw: the error names its field
-        for name, data in pdf_parts(docs, meta).items():
+        for name, data in pdf_parts(docs, meta, slots).items():
             out[(name, "pdf")] = data
     in_words = resolved(docs)
     for fmt in formats:
@@ -297,33 +306,44 @@ def render_bytes(loaded: LoadedProfile, job: Job) -> dict[tuple[str, str], bytes
 COMBINED = "packet"       # the document name of a combined packet (packet.pdf, packet.html)
 
 
-def packet_bytes(loaded: LoadedProfile, job: Job, combined: bool = False) -> dict[tuple[str, str], bytes]:
+def packet_bytes(loaded: LoadedProfile, job: Job, combined: bool = False, slots: dict[str, list] | None = None,
+                 docs: dict[str, Document] | None = None) -> dict[tuple[str, str], bytes]:
     """Every (document, format) of a job, and with ``combined`` the whole packet as one PDF (and one
     HTML page when HTML is asked for), under the document name ``COMBINED``: the one loop from a
-    profile to bytes that ``render``, ``build`` and the library's ``render_packet`` share."""
-    docs = compose(loaded, job)
+    profile to bytes that ``render``, ``build`` and the library's ``render_packet`` share.
+
+    ``docs``: the job's documents when composed already; ``slots``: see ``laid_out``."""
+    docs = compose(loaded, job) if docs is None else docs
     formats = job.formats if not combined or "pdf" in job.formats else (*job.formats, "pdf")
-    rendered = render_documents(loaded, job, docs, formats)
+    rendered = render_documents(loaded, job, docs, formats, slots)
     out = {key: data for key, data in rendered.items() if key[1] in job.formats}
     if combined:
-        from .combine import combine
-
-        clinician = loaded.profile.clinician
-        title = f"Client packet: {clinician.name}"
         parts = {name: doc for name, doc in docs.items() if name != SOURCES}
-        pdfs = [(name, doc.title, rendered[(name, "pdf")]) for name, doc in parts.items()]
-        language = meta_for(loaded, next(iter(docs.values())), job).language
-        out[(COMBINED, "pdf")] = combine(pdfs, title=title, author=clinician.name, language=language)
+        out[(COMBINED, "pdf")] = combined_pdf(loaded, job, parts, {name: rendered[(name, "pdf")] for name in parts})
         if "html" in job.formats:       # the packet as one page too, its cross-references links
-            out[(COMBINED, "html")] = packet_html(loaded, job, parts, title)
+            out[(COMBINED, "html")] = packet_html(loaded, job, parts)
     return out
 
 
-def packet_html(loaded: LoadedProfile, job: Job, docs: dict[str, Document], title: str) -> bytes:
+def combined_pdf(loaded: LoadedProfile, job: Job, docs: dict[str, Document], pdfs: dict[str, bytes]) -> bytes:
+    """The packet's documents (``docs``, drawn as ``pdfs``) as one PDF."""
+    from .combine import combine
+
+    clinician = loaded.profile.clinician
+    language = meta_for(loaded, next(iter(docs.values())), job).language
+    return combine([(name, doc.title, pdfs[name]) for name, doc in docs.items()], title=_packet_title(loaded),
+                   author=clinician.name, language=language)
+
+
+def _packet_title(loaded: LoadedProfile) -> str:
+    return f"Client packet: {loaded.profile.clinician.name}"
+
+
+def packet_html(loaded: LoadedProfile, job: Job, docs: dict[str, Document]) -> bytes:
     """A packet's documents as one HTML page, each cross-reference a link within it (``docs``: unresolved)."""
     from dataclasses import replace
 
     from .backends.html import render_packet
 
-    meta = replace(meta_for(loaded, next(iter(docs.values())), job), title=title)
+    meta = replace(meta_for(loaded, next(iter(docs.values())), job), title=_packet_title(loaded))
     return render_packet(list(docs.values()), meta, section_words(docs))

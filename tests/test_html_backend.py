@@ -134,7 +134,7 @@ def packets() -> dict[Path, bytes]:
     for path in PROFILES:
         loaded = load_profile(path)
         job = Job()
-        out[path] = packet_html(loaded, job, compose(loaded, job), "Client packet")
+        out[path] = packet_html(loaded, job, compose(loaded, job))
     return out
 
 

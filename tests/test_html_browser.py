@@ -75,7 +75,7 @@ def pages(tmp_path_factory):
     def page(profile: Path, large: bool) -> Path:
         loaded = load_profile(profile)
         job = Job(large_print=large)
-        data = packet_html(loaded, job, compose(loaded, job), f"Client packet: {loaded.profile.clinician.name}")
+        data = packet_html(loaded, job, compose(loaded, job))
         path = folder / f"{profile.parent.parent.name}-{profile.stem}{'-large' if large else ''}.html"
         path.write_bytes(data)
         return path
