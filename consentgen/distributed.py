@@ -289,7 +289,7 @@ def _connect(distributed, scheduler: str):
 
 async def _handshake(distributed, scheduler: str) -> None:
     args = distributed.Security().get_connection_args("client")     # tls:// takes its settings from Dask's config
-    comm = await distributed.comm.connect(scheduler, timeout=CONNECT_SECONDS, **args)
+    comm = await distributed.comm.connect(scheduler, timeout=CONNECT_SECONDS, **args)   # bounded by the caller too
     await comm.close()
 
 
@@ -328,8 +328,8 @@ def render_shipped(shipped: Shipped, settings: Settings, out: Path) -> list[Rend
         task, settings, labels = _materialize(shipped, settings)
     except Exception as exc:  # noqa: BLE001 - the worker's disk: every packet of the task fails in one line
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        return [Failed(f"packet {p.key}: the Dask worker cannot write its copy of the inputs ({reason})")
-                for p in task.packets]
+        return [Failed(f"{display_path(p.loaded.source)}: packet {p.key}: the Dask worker cannot write its copy "
+                       f"of the logo and templates ({reason}); the packet is left as it was") for p in task.packets]
     results: list[Rendered] = []
     rendered = render_task(task, settings)
     for i, packet in enumerate(task.packets):
