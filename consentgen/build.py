@@ -30,10 +30,10 @@ from . import __version__, manifest, state
 from .api import Job, documents_for, effective_date, logo_path
 from .compose import COMBINED, SOURCES
 from .errors import ConsentgenError, ProfileError, debugging, display_path, internal_error
-from .journal import Journal, recover, stops_build
+from .journal import Journal, Swap, recover, stops_build
 from .lock import hold
 from .manifest import STATE_DIR, Record
-from .output import slug, write_atomic
+from .output import replace_if_changed, slug
 from .packet import SYNC_EACH, Packet, Settings
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
@@ -301,12 +301,11 @@ class _Plan:
 
     def _flush(self, groups: dict, inputs_of: dict):
         for group, members in list(groups.items()):
-            stages = []
-            for _ in members:
-                self.count += 1
-                stages.append(self.out / STATE_DIR / state.TMP / f"{self.stage}{self.count}" / "new")
-            self.run.stages.update({p.key: s.parent.name for (p, _), s in zip(members, stages)})
-            yield Task(tuple(p for p, _ in members), inputs_of[group], tuple(stages))
+            self.count += 1              # the packets of a task share a staging folder (a folder costs a
+            name = f"{self.stage}{self.count}"     # millisecond to remove): each under its own key in it
+            stage = self.out / STATE_DIR / state.TMP / name / "new"
+            self.run.stages.update({p.key: f"{name}.{i}" for i, (p, _) in enumerate(members)})
+            yield Task(tuple(p for p, _ in members), inputs_of[group], (stage,) * len(members))
         groups.clear()
 
     def _plan(self, packet: Packet) -> tuple[dict, str] | None:
@@ -414,14 +413,26 @@ class _Run:
         _notify(self.progress, key, status)
 
     def settle(self, task: Task, outcome: list[Result]) -> bool:
-        """Swap each packet of a finished task into OUT; True when the build must stop."""
+        """Swap the packets of a finished task into OUT (one journal batch); True when the build must
+        stop. Every packet of the task is settled either way: those after a failure were rendered."""
         if not SYNC_EACH:
             os.sync()                     # the task's staged files are on disk before any swap is recorded
+        swaps: dict[str, Swap] = {}
         for packet, result in zip(task.packets, outcome):
-            if self._one(packet, result):
-                self.stop = True
-                return True
-        return False
+            if not isinstance(result, Failed):
+                paths = {r.path for r in result}
+                drop = sorted(r.path for r in self.old_by_packet.get(packet.key, []) if r.path not in paths)
+                entry = state.Entry(self.fingerprints.pop(packet.key), tuple(sorted(paths)))
+                swaps[packet.key] = Swap(packet.key, self.stages.pop(packet.key), result, drop, entry)
+        errors = dict(zip(swaps, self.journal.swap_all(list(swaps.values())))) if swaps else {}
+        stop = False
+        for packet, result in zip(task.packets, outcome):
+            if isinstance(result, Failed):
+                stop |= self._failed(packet, result.message, result.stop)
+            else:
+                stop |= self._swapped(packet, swaps[packet.key], errors[packet.key])
+        self.stop |= stop
+        return stop
 
     def _failed(self, packet: Packet, message: str, stop: bool = False) -> bool:
         self.report.failures.append(message)
@@ -430,27 +441,20 @@ class _Run:
             self.report.stopped = True
         return stop or self.options.fail_fast
 
-    def _one(self, packet: Packet, result: Result) -> bool:
-        if isinstance(result, Failed):
-            return self._failed(packet, result.message, result.stop)
-        paths = {r.path for r in result}
-        drop = sorted(r.path for r in self.old_by_packet.get(packet.key, []) if r.path not in paths)
-        entry = state.Entry(self.fingerprints.pop(packet.key), tuple(sorted(paths)))
-        try:
-            self.journal.swap(packet.key, self.stages.pop(packet.key), result, drop, entry)
-        except OSError as exc:
-            stop = stops_build(exc.errno)
+    def _swapped(self, packet: Packet, swap: Swap, error: BaseException | None) -> bool:
+        if isinstance(error, OSError):
+            stop = stops_build(error.errno)
             return self._failed(packet, f"{display_path(self.out / packet.key)}: cannot write "
-                                        f"({exc.strerror or type(exc).__name__}); packet {packet.key} is left as it was"
-                                        + ("; the build stopped" if stop else ""), stop)
-        except Exception as exc:  # noqa: BLE001 - the swap was undone; only this packet fails
-            return self._failed(packet, describe(packet, exc))
-        self.records.extend(result)
+                                        f"({error.strerror or type(error).__name__}); packet {packet.key} is left as "
+                                        "it was" + ("; the build stopped" if stop else ""), stop)
+        if error is not None:             # the swap was undone; only this packet fails
+            return self._failed(packet, describe(packet, error))
+        self.records.extend(swap.records)
         if packet.client_name is not None or packet.client_id is not None:
-            self.report.clients[getattr(result, "how", "rendered")] += 1
+            self.report.clients[getattr(swap.records, "how", "rendered")] += 1
         self.report.built.append(packet.key)
-        self.report.files_written += len(result)
-        self.new_state[packet.key] = entry
+        self.report.files_written += len(swap.records)
+        self.new_state[packet.key] = swap.entry
         self.settled(packet.key, "built")
         return False
 
@@ -470,10 +474,7 @@ def _finish(out: Path, journal: Journal, records: list[Record], entries: dict, r
     by_path = lambda r: r.path     # noqa: E731
     try:
         if as_read is None or sorted(as_read, key=by_path) != sorted(records, key=by_path):
-            data = manifest.dumps(records)
-            if not path.is_file() or path.read_bytes() != data:
-                write_atomic(path, data, tmp)
-                report.manifest_written = True
+            report.manifest_written = replace_if_changed(path, manifest.chunks(records), tmp)
         state.write_state(out, entries)
     except OSError as exc:
         report.failures.append(f"{display_path(path)}: cannot write ({exc.strerror or type(exc).__name__}); what was "

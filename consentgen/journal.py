@@ -31,7 +31,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import manifest
@@ -40,7 +40,14 @@ from .manifest import HEX64, STATE_DIR, Record, path_problem
 from .output import append_line, not_a_file, open_regular
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
-_STAGE = re.compile(r"[0-9a-z-]{1,40}")
+# A begin's id: its staging folder's name, and after a dot the packet's number when the packets
+# of one task share the folder (their files are apart already: each under its own key).
+_STAGE = re.compile(r"[0-9a-z-]{1,40}(\.[0-9]{1,9})?")
+
+
+def folder(stage: str) -> str:
+    """The staging folder (under OUT's tmp) of a begin's id."""
+    return stage.split(".", 1)[0]
 # Errors that no later packet would escape: the build stops rather than fail them one by one.
 STOPPING = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG")
                      if hasattr(errno, name))
@@ -49,6 +56,17 @@ STOPPING = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROF
 def stops_build(code: int | None) -> bool:
     """Whether a write error (its errno) stops the build: the one rule for staging a packet and swapping it in."""
     return code in STOPPING
+
+
+@dataclass(frozen=True)
+class Swap:
+    """One packet to put in place: its staging folder's name, records, files to drop, and state."""
+
+    key: str
+    stage: str
+    records: list[Record]
+    drop: list[str]
+    entry: Entry
 
 
 @dataclass(frozen=True)
@@ -70,54 +88,118 @@ class Journal:
         self.tmp = out / STATE_DIR / TMP
         self.unresolved = False       # a swap could not be undone or its undo not recorded: keep tmp and journal
 
-    def _append(self, entry: dict) -> None:
-        append_line(self.path, (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode())
+    def _append(self, *entries: dict) -> None:
+        """Append lines and make them durable, all in one write."""
+        append_line(self.path, b"".join((json.dumps(e, sort_keys=True, separators=(",", ":")) + "\n").encode()
+                                        for e in entries))
 
     def swap(self, key: str, stage: str, records: list[Record], drop: list[str], entry: Entry) -> None:
         """Put a staged packet in place of its earlier files: all of them, or (after an error) none.
 
         Raises OSError (after undoing) or ConsentgenError (before touching anything).
         """
+        (error,) = self.swap_all([Swap(key, stage, records, drop, entry)])
+        if error is not None:
+            raise error
+
+    def swap_all(self, swaps: list[Swap]) -> list[BaseException | None]:
+        """Swap several packets in, each all or none: their begins made durable in one write, each
+        placed (or undone at once after an error), their commits made durable in one write. A task
+        of a roster build settles hundreds of packets: two flushes, not two per packet.
+
+        One result per swap: None, a ConsentgenError (nothing was touched), or the error met
+        while placing or committing it (it was undone). A bug (not an Exception) is raised after undoing.
+        """
+        results: list[BaseException | None] = [None] * len(swaps)
+        begins: dict[int, Begin] = {}
+        lines = []
+        root, safe = self.out.resolve(), set()
+        for i, swap in enumerate(swaps):
+            try:
+                begins[i], line = self._begin(swap, root, safe)
+                lines.append(line)
+            except ConsentgenError as exc:
+                results[i] = exc
+        if not begins:
+            return results
+        try:
+            self._append(*lines)
+        except OSError as exc:              # nothing was touched: every packet stays as it was
+            for i in begins:
+                results[i] = exc
+            return results
+        placed: list[int] = []
+        for i, begin in begins.items():
+            try:
+                self._place(begin)
+                placed.append(i)
+            except BaseException as exc:
+                self._undo_now(begin)
+                if not isinstance(exc, Exception):
+                    raise
+                results[i] = exc
+        try:
+            self._append(*({"commit": begins[i].stage, "records": [manifest.as_json(r) for r in swaps[i].records],
+                            "state": swaps[i].entry.as_json()} for i in placed))
+        except BaseException as exc:
+            for i in placed:
+                self._undo_now(begins[i])
+                results[i] = exc
+            if not isinstance(exc, Exception):
+                raise
+            return results
+        for i in placed:
+            begin = begins[i]
+            for rel in (*begin.files, *begin.drop):      # the earlier files are no longer needed
+                with contextlib.suppress(OSError):
+                    os.unlink(self.tmp / folder(begin.stage) / "old" / rel)
+            for rel in begin.drop:
+                _prune(self.out, (self.out / rel).parent)
+        return results
+
+    def _begin(self, swap: Swap, root: Path, safe: set[Path]) -> tuple[Begin, dict]:
+        """The begin of one swap and its journal line; ConsentgenError if a file cannot go where it should.
+
+        ``root``: OUT resolved; ``safe``: folders found to stay inside it (checked once per batch)."""
         out = self.out
-        files = tuple(r.path for r in records)
-        root = out.resolve()
+        files = tuple(r.path for r in swap.records)
         for rel in files:
             dest = out / rel
             if dest.is_dir() and not dest.is_symlink():
                 raise ConsentgenError(f"{display_path(dest)}: is a folder; cannot write a file there")
+            if dest.parent in safe:
+                continue
             existing = dest.parent
             while not existing.exists() and existing != out:
                 existing = existing.parent
             if not existing.resolve().is_relative_to(root):
                 raise ConsentgenError(f"{display_path(dest.parent)}: leads outside the output folder; not written")
+            if existing == dest.parent:
+                safe.add(existing)
         mkdirs = sorted({p.relative_to(out).as_posix() for rel in files for p in (out / rel).parents
                          if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
-        new = {r.path: r.sha256 for r in records if not os.path.lexists(out / r.path)}
-        begin = Begin(key, stage, files, tuple(drop), tuple(mkdirs), new)
-        self._append({"begin": stage, "packet": key, "stage": stage, "files": list(files), "drop": list(drop),
-                      "mkdirs": list(mkdirs), "new": new})
+        new = {r.path: r.sha256 for r in swap.records if not os.path.lexists(out / r.path)}
+        begin = Begin(swap.key, swap.stage, files, tuple(swap.drop), tuple(mkdirs), new)
+        return begin, {"begin": swap.stage, "packet": swap.key, "stage": swap.stage, "files": list(files),
+                       "drop": list(swap.drop), "mkdirs": list(mkdirs), "new": new}
+
+    def _place(self, begin: Begin) -> None:
+        out = self.out
+        for d in begin.mkdirs:
+            (out / d).mkdir(exist_ok=True)
+        staged, old = self.tmp / folder(begin.stage) / "new", self.tmp / folder(begin.stage) / "old"
+        for rel in begin.drop:
+            _backup(out / rel, old / rel)
+        for rel in begin.files:
+            _backup(out / rel, old / rel)
+            os.replace(staged / rel, out / rel)
+
+    def _undo_now(self, begin: Begin) -> None:
         try:
-            for d in mkdirs:
-                (out / d).mkdir(exist_ok=True)
-            staged, old = self.tmp / stage / "new", self.tmp / stage / "old"
-            for rel in drop:
-                _backup(out / rel, old / rel)
-            for rel in files:
-                _backup(out / rel, old / rel)
-                os.replace(staged / rel, out / rel)
-            self._append({"commit": stage, "records": [asdict(r) for r in records], "state": entry.as_json()})
-        except BaseException:
-            try:
-                undo(out, self.tmp, begin)
-                self.abort(begin)
-            except OSError:
-                self.unresolved = True       # the journal still holds the begin: the next build finishes the undo
-            raise
-        for rel in (*files, *drop):      # the earlier files are no longer needed (their folders go at the end)
-            with contextlib.suppress(OSError):
-                os.unlink(self.tmp / stage / "old" / rel)
-        for rel in drop:
-            _prune(out, (out / rel).parent)
+            undo(self.out, self.tmp, begin)
+            self.abort(begin)
+        except OSError:
+            self.unresolved = True       # the journal still holds the begin: the next build finishes the undo
 
     def abort(self, begin: Begin) -> None:
         """Record that a begun swap was undone."""
@@ -139,7 +221,7 @@ def undo(out: Path, tmp: Path, begin: Begin) -> None:
     Only a file this swap provably put in an empty place is removed: the
     staging area may be gone, and then a file in place may be the earlier one.
     """
-    old = tmp / begin.stage / "old"
+    old = tmp / folder(begin.stage) / "old"
     for rel in reversed(begin.files):
         b, d = old / rel, out / rel
         if os.path.lexists(b):

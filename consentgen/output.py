@@ -16,6 +16,7 @@ import re
 import secrets
 import stat
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
@@ -129,6 +130,40 @@ def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def replace_if_changed(path: Path, chunks: Iterable[bytes], tmp_dir: Path, mode: int = PUBLIC) -> bool:
+    """Write ``chunks`` to a temporary file and put it in place of ``path`` unless ``path`` holds the same
+    bytes already (then it is left as it was, and False is returned). Never holds the whole text."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f".{path.name}.{secrets.token_hex(6)}.part"
+    digest, size = hashlib.sha256(), 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        try:
+            for chunk in chunks:
+                _write_bytes(fd, chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if path.is_file() and path.stat().st_size == size and _sha256_of(path) == digest.hexdigest():
+            tmp.unlink()
+            return False
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_all(outputs: dict[Path, bytes]) -> list[Path]:
