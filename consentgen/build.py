@@ -110,6 +110,7 @@ class _Planner:
         self.settings = settings
         self._hashes: dict[Path, str] = {}
         self._templates: dict[tuple[str, str], dict[str, Path]] = {}
+        self._last: tuple | None = None        # (loaded profile, documents, inputs) of the last packet
 
     def digest(self, path: Path) -> str:
         if path not in self._hashes:
@@ -135,6 +136,8 @@ class _Planner:
         A packet is rendered as one document (its key points cite the pages of
         the others), so each of its files depends on every input of the packet.
         """
+        if self._last is not None and self._last[0] is loaded and self._last[1] == docs:
+            return self._last[2]                 # the next client of the same clinician
         found = {f"profile:{self.label(p)}": self.digest(p) for p in loaded.layers}
         logo = logo_path(loaded)
         if logo is not None:
@@ -144,7 +147,9 @@ class _Planner:
             files = self.templates(name, loaded.profile.language)
             found.update({f"template:{t}": self.digest(p) for t, p in files.items()})
         packet = dict(sorted(found.items()))
-        return {name: packet for name in (*docs, COMBINED)}
+        result = {name: packet for name in (*docs, COMBINED)}
+        self._last = (loaded, docs, result)
+        return result
 
 
 def _payload(packet: Packet, settings: Settings, inputs: dict) -> dict:

@@ -37,7 +37,7 @@ from pathlib import Path
 from . import manifest
 from .errors import ConsentgenError, display_path
 from .manifest import HEX64, STATE_DIR, Record, path_problem
-from .output import append_line, not_a_file, open_regular
+from .output import append_line, not_a_file, open_regular, staged_name
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
 # A begin's id: its staging folder's name, and after a dot the packet's number when the packets
@@ -176,7 +176,8 @@ class Journal:
                 raise ConsentgenError(f"{display_path(dest.parent)}: leads outside the output folder; not written")
             if existing == dest.parent:
                 safe.add(existing)
-        mkdirs = sorted({p.relative_to(out).as_posix() for rel in files for p in (out / rel).parents
+        parents = {(out / rel).parent for rel in files}
+        mkdirs = sorted({p.relative_to(out).as_posix() for d in parents for p in (d, *d.parents)
                          if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
         new = {r.path: r.sha256 for r in swap.records if not os.path.lexists(out / r.path)}
         begin = Begin(swap.key, swap.stage, files, tuple(swap.drop), tuple(mkdirs), new)
@@ -192,7 +193,7 @@ class Journal:
             _backup(out / rel, old / rel)
         for rel in begin.files:
             _backup(out / rel, old / rel)
-            os.replace(staged / rel, out / rel)
+            os.replace(staged / staged_name(rel), out / rel)
 
     def _undo_now(self, begin: Begin) -> None:
         try:

@@ -44,6 +44,12 @@ def slug(text: str, fallback: str = "unnamed") -> str:
     return f"{cleaned}_" if cleaned in RESERVED else cleaned
 
 
+def staged_name(rel: str) -> str:
+    """A file's name in the staging folder: its path under OUT in one name (no folders to make and remove
+    per packet: on some disks removing a folder takes milliseconds)."""
+    return rel.replace("%", "%25").replace("/", "%2F")
+
+
 def _write_bytes(fd: int, data: bytes) -> None:
     """Every byte consentgen writes into a file passes here (tests simulate a full disk with it)."""
     view = memoryview(data)

@@ -17,7 +17,7 @@ from pathlib import Path
 from .compose import Job, packet_bytes
 from .errors import WriteError
 from .manifest import Record
-from .output import write_new
+from .output import staged_name, write_new
 from .profiles import LoadedProfile
 
 
@@ -82,9 +82,9 @@ SYNC_EACH = not hasattr(os, "sync")
 def write_stage(stage: Path, files: Files) -> None:
     """Write a packet's files under ``stage``; WriteError (with its errno) when one cannot be written."""
     try:
+        stage.mkdir(parents=True, exist_ok=True)
         for rel, (_, _, data) in files.items():
-            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
-            write_new(stage / rel, data, sync=SYNC_EACH)
+            write_new(stage / staged_name(rel), data, sync=SYNC_EACH)
     except OSError as exc:
         raise WriteError(f"cannot write ({exc.strerror or type(exc).__name__})", exc.errno) from None
 
