@@ -160,26 +160,32 @@ class Journal:
     def _begin(self, swap: Swap, root: Path, safe: set[Path]) -> tuple[Begin, dict]:
         """The begin of one swap and its journal line; ConsentgenError if a file cannot go where it should.
 
-        ``root``: OUT resolved; ``safe``: folders found to stay inside it (checked once per batch)."""
+        ``root``: OUT resolved; ``safe``: folders found to exist inside it (checked once per batch). Each
+        folder is looked at once, not each file: a roster task swaps in a thousand files."""
         out = self.out
         files = tuple(r.path for r in swap.records)
-        for rel in files:
-            dest = out / rel
-            if dest.is_dir() and not dest.is_symlink():
-                raise ConsentgenError(f"{display_path(dest)}: is a folder; cannot write a file there")
-            if dest.parent in safe:
+        missing: set[Path] = set()               # folders to make, OUT's own aside
+        fresh: set[Path] = set()                 # folders that do not exist yet: no file is in them
+        for parent in dict.fromkeys((out / rel).parent for rel in files):
+            if parent in safe:
                 continue
-            existing = dest.parent
+            existing = parent
             while not existing.exists() and existing != out:
+                missing.add(existing)
                 existing = existing.parent
             if not existing.resolve().is_relative_to(root):
-                raise ConsentgenError(f"{display_path(dest.parent)}: leads outside the output folder; not written")
-            if existing == dest.parent:
-                safe.add(existing)
-        parents = {(out / rel).parent for rel in files}
-        mkdirs = sorted({p.relative_to(out).as_posix() for d in parents for p in (d, *d.parents)
-                         if p.is_relative_to(out) and p != out and not p.exists()}, key=lambda p: (p.count("/"), p))
-        new = {r.path: r.sha256 for r in swap.records if not os.path.lexists(out / r.path)}
+                raise ConsentgenError(f"{display_path(parent)}: leads outside the output folder; not written")
+            if existing == parent:
+                safe.add(parent)
+            else:
+                fresh.add(parent)
+        for rel in files:
+            dest = out / rel
+            if dest.parent not in fresh and dest.is_dir() and not dest.is_symlink():
+                raise ConsentgenError(f"{display_path(dest)}: is a folder; cannot write a file there")
+        mkdirs = sorted((p.relative_to(out).as_posix() for p in missing), key=lambda p: (p.count("/"), p))
+        new = {r.path: r.sha256 for r in swap.records
+               if (out / r.path).parent in fresh or not os.path.lexists(out / r.path)}
         begin = Begin(swap.key, swap.stage, files, tuple(swap.drop), tuple(mkdirs), new)
         return begin, {"begin": swap.stage, "packet": swap.key, "stage": swap.stage, "files": list(files),
                        "drop": list(swap.drop), "mkdirs": list(mkdirs), "new": new}
