@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from roster import make_roster, stamped_counts   # bench/roster.py, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 FLOOR = REPO.parent / "shared" / "perf" / "floor.py"
 HANDOUT = FLOOR.parent / "handout.md"
@@ -288,7 +290,7 @@ def build(practice: Path, out: Path, *extra: str) -> tuple[float, int, str]:
     """Wall seconds, packets built, and the summary line of one ``consentgen build`` process."""
     secs, proc = wall([*consentgen_cmd(), "build", str(practice), "-o", str(out), "-q", *extra])
     check(proc, f"consentgen build {practice.name} {' '.join(extra)}")
-    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    summary = " / ".join(proc.stdout.strip().splitlines())      # a roster build adds a line on stamping
     m = _BUILT.search(summary)
     built = int(m.group(1)) if m else 0
     if not m and not _NOTHING.search(summary):
@@ -321,18 +323,25 @@ proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 if proc.returncode:
     sys.stderr.write(proc.stdout + proc.stderr)
     sys.exit(proc.returncode)
+sys.stdout.write(proc.stdout)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def peak_rss_mb(practice: Path, out: Path) -> float:
+def peak_rss_mb(practice: Path, out: Path, *extra: str) -> float:
     """Peak RSS of one ``build --jobs 1`` child, read by a fresh wrapper (RUSAGE_CHILDREN is cumulative)."""
-    cmd = [sys.executable, "-c", _WRAPPER, *consentgen_cmd(), "build", str(practice), "-o", str(out),
-           "--jobs", "1", "-q"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-    check(proc, f"memory build of {practice.name}")
-    kb = int(proc.stdout.strip().splitlines()[-1])
-    return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024   # macOS reports bytes
+    return measured_build(practice, out, "--jobs", "1", *extra)[1]
+
+
+def measured_build(practice: Path, out: Path, *extra: str) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB (the build or any of its workers, whichever is largest) and stdout
+    of one ``consentgen build`` in a fresh wrapper."""
+    cmd = [sys.executable, "-c", _WRAPPER, *consentgen_cmd(), "build", str(practice), "-o", str(out), "-q", *extra]
+    secs, proc = wall(cmd)
+    check(proc, f"build of {practice.name} {' '.join(extra)}")
+    *lines, kb = proc.stdout.strip().splitlines()
+    mb = int(kb) / 1024 if sys.platform != "darwin" else int(kb) / 1024 / 1024   # macOS reports bytes
+    return secs, mb, "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- 6-7. start-up, pandoc
@@ -520,6 +529,50 @@ def main() -> None:
         table.add(f"peak RSS, {large_docs} documents", f"{mems[mem_large]:.1f} MB")
         table.add(f"RSS ratio {large_docs}/{small_docs}", f"{mem_ratio:.2f}", f"<= {TARGET_MEM_RATIO:g}",
                   f"{mem_ratio / TARGET_MEM_RATIO:.2f}", mem_ratio <= TARGET_MEM_RATIO)
+
+        # 8. personalized packets for a long roster: render once, stamp many (issue 12; bench/roster.py)
+        roster_clinicians, roster_small, roster_large, baseline = (10, 200, 1000, 20) if q else (50, 1000, 10000, 100)
+        five = listed[:3]                      # key points + 3 + signature page = 5 documents
+        rp = make_practice(tmp / "roster", roster_clinicians, five)
+        say(f"\n[8] roster: {roster_large:,} clients over {roster_clinicians} clinicians, 5-document PDF packets, "
+            "one start date; --jobs 2, each build in a fresh wrapper (peak RSS of the build or a worker)")
+        runs = {}
+        for count in (roster_small, roster_large):
+            roster = make_roster(tmp / f"roster-{count}.csv", count, roster_clinicians)
+            secs, mb, out_text = measured_build(rp, tmp / f"out-roster-{count}", "--roster", str(roster),
+                                                "--format", "pdf", "--jobs", "2")
+            counts = stamped_counts(out_text)
+            if counts is None or counts[1] != count:
+                fail(f"roster build of {count}: cannot read how many were stamped: {out_text!r}")
+            runs[count] = (secs, mb, counts)
+            say(f"  {count:,} clients: {secs:.2f} s wall, {count / secs:.0f} packets/s, peak RSS {mb:.1f} MB; "
+                f"stamped {counts[0]:,}, drawn in full {counts[2]} ({counts[2] / count:.1%})")
+            shutil.rmtree(tmp / f"out-roster-{count}")
+        roster = make_roster(tmp / "roster-full.csv", baseline, roster_clinicians, one_day=False)
+        secs_full, _, out_text = measured_build(rp, tmp / "out-roster-full", "--roster", str(roster),
+                                                "--format", "pdf", "--jobs", "2")
+        counts = stamped_counts(out_text)
+        if counts is not None and counts[0]:
+            fail(f"the full-render baseline stamped {counts[0]} packets: {out_text!r}")
+        per_full = secs_full / baseline
+        secs_large, mb_large, counts_large = runs[roster_large]
+        per_stamped = secs_large / roster_large
+        say(f"  the per-client full render it replaces: {baseline} clients, each with a date of their own (so none "
+            f"shares a render): {secs_full:.2f} s, {per_full * 1000:.1f} ms per client")
+        say(f"  stamped: {per_stamped * 1000:.2f} ms per client = {per_full / per_stamped:.1f} x faster "
+            f"(target >= 10 x); {roster_large:,} clients in {secs_large:.1f} s (target <= 60 s)")
+        mem_flat = mb_large / runs[roster_small][1]
+        table.add(f"roster: {roster_large:,} clients, 5 PDF documents each", f"{secs_large:.1f} s", "<= 60 s",
+                  f"{secs_large / 60:.2f}", secs_large <= 60)
+        table.add("roster: stamped / full render, per client", f"{per_stamped * 1000:.2f} / {per_full * 1000:.1f} ms",
+                  ">= 10x faster", f"{per_full / per_stamped:.1f}x", per_full / per_stamped >= 10)
+        table.add("roster: drawn in full (fallback)", f"{counts_large[2]} of {roster_large:,}", "",
+                  f"{counts_large[2] / roster_large:.1%}")
+        table.add(f"roster: peak RSS {roster_large:,} / {roster_small:,} clients",
+                  f"{mb_large:.1f} / {runs[roster_small][1]:.1f} MB", "flat (<= 1.1)", f"{mem_flat:.2f}",
+                  mem_flat <= 1.1)
+        shutil.rmtree(tmp / "out-roster-full")
+        shutil.rmtree(rp)
 
         # 6. start-up
         say(f"\n[6] start-up, median wall time of {n_start} runs")

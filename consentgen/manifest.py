@@ -30,7 +30,7 @@ HEX64 = re.compile(r"[0-9a-f]{64}")            # a SHA-256 in hex
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)        # slots: a roster build holds tens of thousands until the manifest
 class Record:
     """One output file."""
 
