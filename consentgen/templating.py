@@ -409,6 +409,12 @@ def sources_of(context: jinja2.runtime.Context, names: list[str]) -> list[tuple[
     return out
 
 
+# A template names another only in one of these tags. A file without any needs no parse to find its
+# includes (half the templates; a no-op build parsed every one). A syntax error in such a file is
+# reported when the document is rendered, as for any other.
+_NAMES_OTHERS = re.compile(r"\{%[-+]?\s*(include|import|from|extends)\b")
+
+
 def template_files(name: str, user_dirs: tuple[Path, ...] = (), language: str = "en") -> dict[str, Path]:
     """Every template file document ``name`` uses (itself and its includes), by template name.
 
@@ -425,6 +431,9 @@ def template_files(name: str, user_dirs: tuple[Path, ...] = (), language: str = 
             continue
         try:
             source, filename, _ = env.loader.get_source(env, current)
+            if not _NAMES_OTHERS.search(source):       # no tag that could name a template: nothing to parse
+                found[current] = Path(filename)
+                continue
             ast = env.references(source, current, filename)
         except jinja2.TemplateNotFound:
             continue  # reported properly when the document is rendered
