@@ -113,7 +113,8 @@ class _Base:
         if not self.usable:
             return None
         values = {"name": packet.client_name, "id": packet.client_id}
-        if not all(_plain(v) for v in values.values() if v is not None):
+        html = "html" in self.settings.formats
+        if not all(_plain(v, html) for v in values.values() if v is not None):
             return None
         out: dict[tuple[str, str], bytes] = {}
         for (name, fmt), data in self.files.items():
@@ -128,17 +129,21 @@ class _Base:
                 out[(name, fmt)] = _stamp_text(fmt, data, self.tokens, values)
         if (COMBINED, "pdf") in out and self.counts[COMBINED]:
             parts = {name: doc for name, doc in self.docs.items() if name != SOURCES}
+            if any((name, "pdf") not in out for name in parts):
+                return None           # the parts were drawn for the packet alone (--combined without pdf)
             out[(COMBINED, "pdf")] = combined_pdf(self.loaded, self.job, parts,
                                                   {name: out[(name, "pdf")] for name in parts})
         return {f"{packet.key}/{name}.{fmt}": (name, fmt, data) for (name, fmt), data in out.items()}
 
 
-def _plain(value: str) -> bool:
-    """A value every format shows as it is: printable, single spaces, no word an HTML table would break."""
+def _plain(value: str, html: bool) -> bool:
+    """A value every format shows as it is: printable, single spaces (and in HTML, no word a table would
+    break)."""
     from .backends.html import LONG_WORD
 
     words = value.split()
-    return value == " ".join(words) and value.isprintable() and all(len(w) <= LONG_WORD for w in words)
+    return (value == " ".join(words) and value.isprintable()
+            and (not html or all(len(w) <= LONG_WORD for w in words)))
 
 
 def _pages(data: bytes) -> int:

@@ -134,3 +134,18 @@ def test_a_value_stamps_only_where_it_fits():
     assert pdf_stamp.stamp(plan, {"id": "c-1"}) is None                            # no value for the slot
     moved = pdf_stamp.Plan(b"", (), b"/F9+0", 0, (), (pdf_stamp.Slot("name", 11.0, None),))
     assert pdf_stamp.stamp(moved, {"name": "Jo"}) is None                          # text follows it on the line
+
+
+def test_a_combined_packet_without_pdf_documents_is_drawn_in_full(cli, tmp_path):
+    """--combined with only DOCX: the packet PDF's parts are drawn for it alone, so nothing is stamped into it."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("client_id,clinician,client_name,date\nc-1,wren-kowalski,Mei Hollander,2026-03-02\n"
+                      "c-2,wren-kowalski,Ari Bell,2026-03-02\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("build", PRACTICE, "-o", out, "--roster", roster, "--format", "docx", "--combined", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    for cid, name in (("c-1", "Mei Hollander"), ("c-2", "Ari Bell")):
+        assert (out / "wren-kowalski" / cid / "packet.pdf").is_file()
+        text = subprocess.run(["pdftotext", str(out / "wren-kowalski" / cid / "packet.pdf"), "-"],
+                              capture_output=True, text=True).stdout
+        assert f"Prepared for {name}" in " ".join(text.split())
