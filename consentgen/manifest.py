@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from . import __version__
 from .errors import ConsentgenError, display_path
@@ -77,7 +77,7 @@ def dumps(records: list[Record]) -> bytes:
 _KEYS = sorted(_FIELDS)
 
 
-def chunks(records: list[Record]) -> Iterator[bytes]:
+def chunks(records: Iterable[Record], presorted: bool = False) -> Iterator[bytes]:
     """The manifest's bytes, a record at a time: exactly ``json.dumps({"manifest": FORMAT, "outputs":
     [...]}, indent=2, sort_keys=True, ensure_ascii=False)`` and a line break, without holding the text.
 
@@ -96,7 +96,7 @@ def chunks(records: list[Record]) -> Iterator[bytes]:
     inputs: dict[int, str] = {}
     yield f'{{\n  "manifest": {FORMAT},\n  "outputs": ['.encode()
     first = True
-    for r in sorted(records, key=lambda r: r.path):
+    for r in records if presorted else sorted(records, key=lambda r: r.path):
         block = inputs.get(id(r.inputs))
         if block is None:
             block = json.dumps(r.inputs, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", "\n      ")

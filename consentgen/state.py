@@ -22,12 +22,13 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConsentgenError, display_path
 from .manifest import HEX64, NAME as MANIFEST, STATE_DIR, Within, path_problem, shown
-from .output import PRIVATE, not_a_file, write_atomic, write_new
+from .output import PRIVATE, not_a_file, replace_if_changed, write_new
 
 STATE = "state.json"
 JOURNAL = "journal"         # see journal.py
@@ -142,11 +143,21 @@ def state_bytes(entries: dict[str, Entry]) -> bytes:
     return (json.dumps(body, indent=1, sort_keys=True) + "\n").encode()
 
 
-def write_state(out: Path, entries: dict[str, Entry]) -> None:
-    path = out / STATE_DIR / STATE
-    data = state_bytes(entries)
-    if not path.is_file() or path.read_bytes() != data:
-        write_atomic(path, data, out / STATE_DIR / TMP)
+def chunks(items: Iterable[tuple[str, Entry]]) -> Iterator[bytes]:
+    """``state_bytes`` of entries given in packet order, an entry at a time."""
+    yield b'{\n "packets": {'
+    first = True
+    for key, entry in items:
+        body = json.dumps(entry.as_json(), indent=1, sort_keys=True).replace("\n", "\n  ")
+        yield f'{"" if first else ","}\n  {json.dumps(key)}: {body}'.encode()
+        first = False
+    yield f'{"" if first else chr(10) + " "}}},\n "state": {FORMAT}\n}}\n'.encode()
+
+
+def write_state(out: Path, entries: dict[str, Entry] | Iterable[tuple[str, Entry]]) -> None:
+    """Write ``state.json`` unless it holds these entries already (a dict, or (packet, entry) in packet order)."""
+    items = sorted(entries.items()) if isinstance(entries, dict) else entries
+    replace_if_changed(out / STATE_DIR / STATE, chunks(items), out / STATE_DIR / TMP)
 
 
 # -- the key, outside OUT ----------------------------------------------------------
