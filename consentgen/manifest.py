@@ -13,7 +13,6 @@ make ``verify`` read a file elsewhere, and its packet counts as untracked
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -22,6 +21,7 @@ from typing import Iterable, Iterator
 
 from . import __version__
 from .errors import ConsentgenError, display_path
+from .output import sha256_file  # noqa: F401 - manifest.sha256_file is what build and verify call
 
 NAME = "manifest.json"
 FORMAT = 1
@@ -54,14 +54,6 @@ class Record:
 
 _FIELDS = {f.name for f in fields(Record)}
 _REQUIRED = _FIELDS - {"consentgen", "inputs"}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def as_json(record: Record) -> dict:

@@ -154,7 +154,7 @@ def replace_if_changed(path: Path, chunks: Iterable[bytes], tmp_dir: Path, mode:
             os.fsync(fd)
         finally:
             os.close(fd)
-        if path.is_file() and path.stat().st_size == size and _sha256_of(path) == digest.hexdigest():
+        if path.is_file() and path.stat().st_size == size and sha256_file(path) == digest.hexdigest():
             tmp.unlink()
             return False
         os.replace(tmp, path)
@@ -164,7 +164,7 @@ def replace_if_changed(path: Path, chunks: Iterable[bytes], tmp_dir: Path, mode:
     return True
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
