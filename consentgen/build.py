@@ -302,7 +302,7 @@ class _Plan:
             groups.setdefault(group, []).append((item, fingerprint))
             inputs_of[group] = inputs
             run.fingerprints[item.key] = fingerprint
-            if len(groups[group]) >= GROUP or item.client_name is None:
+            if len(groups[group]) >= GROUP or group == (item.key,):     # full, or a clinician's own packet
                 yield from self._flush({group: groups.pop(group)}, inputs_of)
         if not run.stop and not (self.options.fail_fast and report.failures):
             yield from self._flush(groups, inputs_of)
@@ -310,7 +310,7 @@ class _Plan:
     def _flush(self, groups: dict, inputs_of: dict):
         for group, members in list(groups.items()):
             self.count += 1              # the packets of a task share a staging folder (a folder costs a
-            name = f"{self.stage}{self.count}"     # millisecond to remove): each under its own key in it
+            name = f"{self.stage}{self.count}"     # millisecond to remove), their files named by their paths
             stage = self.out / STATE_DIR / state.TMP / name / "new"
             self.run.stages.update({p.key: f"{name}.{i}" for i, (p, _) in enumerate(members)})
             yield Task(tuple(p for p, _ in members), inputs_of[group], (stage,) * len(members))
