@@ -229,7 +229,7 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
     for r in old_records:
         old_by_packet.setdefault(r.packet, []).append(r)
     run = _Run(out, options, report, progress, old_by_packet, old_state)
-    report.total = len(_keys(clinicians, clients))
+    report.total = len(clinicians) if clients is None else len(clients)
     if progress is not None:
         progress.start(report.total)
     results = runner.results(_Plan(practice, out, clinicians, clients, options, run).tasks())
@@ -246,12 +246,6 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
             run.keep_old(k)
     report.not_started = report.total - len(report.built) - len(report.skipped) - run.failed
     _finish(out, run, report, as_read)
-
-
-def _keys(clinicians: dict[str, Path], clients) -> list[str]:
-    if clients is None:
-        return list(clinicians)
-    return [f"{c.clinician}/{c.client_id}" for c in clients]
 
 
 GROUP = 250          # roster clients per task: a worker renders their group once (and keeps it for the

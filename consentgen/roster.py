@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import sys
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,8 @@ class _Lines:
         self.read += 1
         if self.fresh:                   # the first line of a row; a quoted cell may ask for more
             self.start, self.fresh = self.read, False
-        return self.lines[self.read - 1]
+        line, self.lines[self.read - 1] = self.lines[self.read - 1], ""     # read once: let it go
+        return line
 
 
 def _records(lines: _Lines):
@@ -179,6 +181,7 @@ def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: se
         raise ValueError(f"client_id: '{client_id}' is a name Windows keeps for a device, so no folder can have "
                          "it; use another; row skipped")
     clinician = get("clinician")
+    clinician = sys.intern(clinician)     # one string per clinician, not one per row of a long roster
     if clinician not in clinicians:
         raise ValueError(f"clinician: no clinician with that id in this practice{_known(clinician, clinicians)}"
                          "; row skipped")
