@@ -307,7 +307,7 @@ class _Plan:
             name = f"{self.stage}{self.count}"     # millisecond to remove), their files named by their paths
             stage = self.out / STATE_DIR / state.TMP / name / "new"
             self.run.stages.update({p.key: f"{name}.{i}" for i, (p, _) in enumerate(members)})
-            yield Task(tuple(p for p, _ in members), inputs_of[group], (stage,) * len(members))
+            yield Task(tuple(p for p, _ in members), inputs_of[group], stage)
         groups.clear()
 
     def _plan(self, packet: Packet) -> tuple[dict, str] | None:

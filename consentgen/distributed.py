@@ -38,7 +38,7 @@ from . import __version__
 from .errors import ConsentgenError, display_path
 from .packet import Packet, Settings
 from .profiles import LoadedProfile
-from .runners import IN_FLIGHT, Failed, Rendered, Result, Task, failure, render_task, stage_rendered
+from .runners import IN_FLIGHT, Failed, Rendered, Result, Task, failure, render_each, stage_rendered
 
 CONNECT_SECONDS = 10.0       # to reach the scheduler, and for a worker to be there
 MISSING = "--scheduler needs the dask extra: pip install 'consentgen[dask]'"
@@ -184,7 +184,7 @@ class DaskRunner:
             rendered = future.result()
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - a worker or the scheduler gone
             return [self._lost(p, exc) for p in task.packets]
-        return [stage_rendered(p, r, s, self.out) for p, r, s in zip(task.packets, rendered, task.stages)]
+        return [stage_rendered(p, r, task.stage, self.out) for p, r in zip(task.packets, rendered)]
 
     def _lost(self, packet: Packet, exc: BaseException, stop: bool = False) -> Failed:
         """A task the cluster could not finish, as one line; a lost scheduler stops the build."""
@@ -331,14 +331,7 @@ def render_shipped(shipped: Shipped, settings: Settings, out: Path) -> list[Rend
         return [Failed(f"{display_path(p.loaded.source)}: packet {p.key}: the Dask worker cannot write its copy "
                        f"of the logo and templates ({reason}); the packet is left as it was") for p in task.packets]
     results: list[Rendered] = []
-    rendered = render_task(task, settings)
-    for i, packet in enumerate(task.packets):
-        try:
-            one = next(rendered)
-        except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others (as runners.work)
-            one = failure(packet, exc, out)
-            rest = Task(task.packets[i + 1:], task.inputs, task.stages[i + 1:])
-            rendered = render_task(rest, settings)      # the group goes on after a bug
+    for one in render_each(task, settings, out):
         if isinstance(one, Failed):
             one = Failed(_relabel(one.message, labels), one.stop)
         results.append(one)

@@ -45,7 +45,7 @@ class Task:
 
     packets: tuple[Packet, ...]
     inputs: dict[str, dict[str, str]]        # document -> input label -> SHA-256 (the same for the group)
-    stages: tuple[Path, ...]                 # each packet's staging folder ("new" under OUT's tmp)
+    stage: Path                              # the packets' staging folder ("new" under OUT's tmp)
 
 
 Result = Union[list[Record], Failed]          # a packet's records (its files are staged), or why it failed
@@ -56,11 +56,22 @@ class Runner(Protocol):
     def results(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, list[Result]]]: ...
 
 
-def render_task(task: Task, settings: Settings) -> Iterator[Rendered]:
-    """Each packet of a task, in memory, in order (a roster group is rendered once and stamped)."""
+def render_each(task: Task, settings: Settings, out: Path) -> Iterator[Rendered]:
+    """Each packet of a task, in memory, in order (a roster group is rendered once and stamped); never
+    raises: a bug fails its own packet, and the rest of the group goes on."""
     from .stamp import render_group
 
-    yield from render_group(task.packets, settings, task.inputs)
+    done = 0
+    while done < len(task.packets):
+        try:
+            for one in render_group(task.packets[done:], settings, task.inputs):
+                done += 1
+                yield one
+        except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others
+            if done == len(task.packets):
+                raise                     # not a packet's: every one of them was given already
+            yield failure(task.packets[done], exc, out)
+            done += 1
 
 
 def failure(packet: Packet, exc: BaseException, where: Path) -> Failed:
@@ -88,21 +99,8 @@ def stage_rendered(packet: Packet, rendered: Rendered, stage: Path, out: Path) -
 
 def work(task: Task, settings: Settings, out: Path) -> list[Result]:
     """Run in a local worker: render the task and stage every packet; never raises."""
-    results: list[Result] = []
-    rendered = render_task(task, settings)
-    for packet, stage in zip(task.packets, task.stages):
-        try:
-            one = next(rendered)
-        except Exception as exc:  # noqa: BLE001 - one packet's bug must not stop the others
-            one = failure(packet, exc, out)
-            rendered = render_task(_rest(task, packet), settings)    # the group goes on after a bug
-        results.append(stage_rendered(packet, one, stage, out))
-    return results
-
-
-def _rest(task: Task, after: Packet) -> Task:
-    i = task.packets.index(after) + 1
-    return Task(task.packets[i:], task.inputs, task.stages[i:])
+    return [stage_rendered(packet, one, task.stage, out)
+            for packet, one in zip(task.packets, render_each(task, settings, out))]
 
 
 class Serial:
@@ -182,4 +180,4 @@ def make_runner(settings: Settings, out: Path, jobs: int, scheduler: str | None 
 
 
 __all__ = ["Failed", "Files", "Pool", "Rendered", "Result", "Runner", "Serial", "Task", "make_runner",
-           "records_for", "render_task", "stage_rendered", "work"]
+           "records_for", "render_each", "stage_rendered", "work"]

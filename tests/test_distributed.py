@@ -23,7 +23,7 @@ from consentgen.build import _Planner
 from consentgen.compose import Job, documents_for
 from consentgen.packet import Packet, Settings
 from consentgen.profiles import load_profile
-from consentgen.runners import Failed, Task, render_task
+from consentgen.runners import Failed, Task, render_each
 
 from .conftest import EXAMPLE, shared_build
 from .test_packet import _Packets
@@ -149,12 +149,12 @@ def task_elsewhere(tmp_path, monkeypatch):
     packet = Packet("ana-nunez", "ana-nunez", loaded, documents_for(loaded, Job(template_dirs=(templates,))),
                     dt.date(2026, 1, 5))
     inputs = _Planner(practice, settings).inputs(loaded, packet.docs)
-    return Task((packet,), inputs, (tmp_path / "stage",)), settings, practice, templates
+    return Task((packet,), inputs, tmp_path / "stage"), settings, practice, templates
 
 
 def test_a_task_carries_the_bytes_it_needs(task_elsewhere, tmp_path):
     task, settings, practice, templates = task_elsewhere
-    [(want, records)] = list(render_task(task, settings))
+    [(want, records)] = list(render_each(task, settings, tmp_path / "out"))
     shipped = pickle.dumps(dist.ship(task, dist.template_folders(settings.template_dirs), {}))
     shutil.rmtree(practice)                     # the worker has neither the logo nor the templates
     shutil.rmtree(templates)

@@ -660,6 +660,29 @@ def test_a_bug_while_rendering_one_packet_names_the_packet(cli, practice, tmp_pa
     assert (tmp_path / "dist" / "wren-kowalski" / "c-2" / "contact.pdf").is_file()
 
 
+def test_a_bug_stamping_one_client_fails_only_that_client_of_the_group(cli, practice, tmp_path, monkeypatch):
+    import consentgen.stamp as stamp
+
+    real = stamp._Base.stamp
+
+    def buggy(self, packet):
+        if packet.client_id == "c-2":
+            raise ValueError(SECRET)
+        return real(self, packet)
+
+    monkeypatch.setattr(stamp._Base, "stamp", buggy)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("client_id,clinician,client_name,date\n" + "".join(
+        f"c-{i},wren-kowalski,Client {i},2026-03-02\n" for i in (1, 2, 3)))
+    result = cli("build", practice, "-o", tmp_path / "dist", "--roster", roster, *PDF)
+    assert result.exit_code == 1 and "Traceback" not in result.output and SECRET not in result.output
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert "packet wren-kowalski/c-2" in line and "internal error (ValueError)" in line
+    assert result.stdout.startswith("built 2 packets")          # the client after it in the group still builds
+    assert not (tmp_path / "dist" / "wren-kowalski" / "c-2").exists()
+    assert (tmp_path / "dist" / "wren-kowalski" / "c-3" / "key-points.pdf").is_file()
+
+
 @pytest.mark.parametrize("command", ["render", "verify", "check"])
 def test_a_bug_in_any_command_is_one_line(cli, practice, tmp_path, monkeypatch, command):
     def buggy(*args, **kwargs):
