@@ -41,13 +41,15 @@ from .output import append_line, not_a_file, open_regular, staged_name
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
 # A begin's id: its staging folder's name, and after a dot the packet's number when the packets
-# of one task share the folder (their files are apart already: each under its own key).
+# of one task share the folder (their files are apart already: each named by its path under OUT).
 _STAGE = re.compile(r"[0-9a-z-]{1,40}(\.[0-9]{1,9})?")
 
 
 def folder(stage: str) -> str:
     """The staging folder (under OUT's tmp) of a begin's id."""
     return stage.split(".", 1)[0]
+
+
 # Errors that no later packet would escape: the build stops rather than fail them one by one.
 STOPPING = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EIO", "EFBIG")
                      if hasattr(errno, name))
@@ -93,19 +95,11 @@ class Journal:
         append_line(self.path, b"".join((json.dumps(e, sort_keys=True, separators=(",", ":")) + "\n").encode()
                                         for e in entries))
 
-    def swap(self, key: str, stage: str, records: list[Record], drop: list[str], entry: Entry) -> None:
-        """Put a staged packet in place of its earlier files: all of them, or (after an error) none.
-
-        Raises OSError (after undoing) or ConsentgenError (before touching anything).
-        """
-        (error,) = self.swap_all([Swap(key, stage, records, drop, entry)])
-        if error is not None:
-            raise error
-
     def swap_all(self, swaps: list[Swap]) -> list[BaseException | None]:
-        """Swap several packets in, each all or none: their begins made durable in one write, each
-        placed (or undone at once after an error), their commits made durable in one write. A task
-        of a roster build settles hundreds of packets: two flushes, not two per packet.
+        """Put staged packets in place of their earlier files, each all or none: their begins made
+        durable in one write, each placed (or undone at once after an error), their commits made
+        durable in one write. A task of a roster build settles hundreds of packets: two flushes, not
+        two per packet.
 
         One result per swap: None, a ConsentgenError (nothing was touched), or the error met
         while placing or committing it (it was undone). A bug (not an Exception) is raised after undoing.

@@ -1,9 +1,10 @@
 """One packet: every document of one clinician (or one client) in every format.
 
-This is the unit of work a build hands to a worker process. It renders the
-whole packet in memory, then writes its files into a staging folder; the
-build then swaps them in all together (``journal.py``), so a failure or a
-kill leaves either the old packet or the new one, never a mix or a fragment.
+What a build renders (``packet_files``: the whole packet in memory, or a
+roster group's render stamped, ``stamp.py``), writes into a staging folder
+(``write_stage``) and records (``records_for``); the build then swaps a
+packet's files in all together (``journal.py``), so a failure or a kill
+leaves either the old packet or the new one, never a mix or a fragment.
 """
 from __future__ import annotations
 
@@ -100,16 +101,3 @@ def records_for(packet: Packet, files: Files, inputs: dict[str, dict[str, str]],
                effective_date=packet.effective.isoformat(), inputs=inputs[name])
         for rel, (name, fmt, data) in files.items()
     ]
-
-
-def render_packet(packet: Packet, settings: Settings, stage: Path,
-                  inputs: dict[str, dict[str, str]]) -> list[Record]:
-    """Render one packet and write its files under ``stage`` (as they go under OUT); a record per file.
-
-    ``inputs`` maps each document (and "packet") to the hashes of what shaped it.
-    A file that cannot be written raises WriteError with its errno; ``journal.stops_build`` decides whether
-    that stops the build (a full disk, a read-only folder) or fails only this packet.
-    """
-    files = packet_files(packet, settings)
-    write_stage(stage, files)
-    return records_for(packet, files, inputs)

@@ -26,7 +26,7 @@ from typing import Protocol, Union
 from .errors import WriteError, display_path
 from .journal import stops_build
 from .manifest import Record
-from .packet import Files, Packet, Settings, records_for, write_stage
+from .packet import Files, Packet, Settings, write_stage
 
 IN_FLIGHT = 2            # tasks queued per worker: enough to keep it busy, few enough to keep memory flat
 
@@ -180,4 +180,4 @@ def make_runner(settings: Settings, out: Path, jobs: int, scheduler: str | None 
 
 
 __all__ = ["Failed", "Files", "Pool", "Rendered", "Result", "Runner", "Serial", "Task", "make_runner",
-           "records_for", "render_each", "stage_rendered", "work"]
+           "render_each", "stage_rendered", "work"]

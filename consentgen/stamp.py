@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from .compose import COMBINED, SOURCES, combined_pdf, compose, packet_bytes
 from .document import stamped_runs
-from .packet import Files, Packet, Settings, job_for, packet_files, records_for
+from .packet import Files, Packet, Settings, job_for, packet_files, pdf_pages, records_for
 
 class Records(list):
     """A packet's records, and how its files were made: "stamped", or "rendered" (in full)."""
@@ -94,7 +94,7 @@ class _Base:
         self.counts[COMBINED] = sum((self.counts[name] for name in parts), Counter())
         self.plans = {name: pdf_stamp.plan(self.files[(name, "pdf")], found[1:], found[0])
                       for name, found in slots.items() if (name, "pdf") in self.files}
-        self.pages = {name: _pages(data) for (name, fmt), data in self.files.items() if fmt == "pdf"}
+        self.pages = {name: pdf_pages(data) for (name, fmt), data in self.files.items() if fmt == "pdf"}
         self.usable = all(self._usable(name, fmt, data) for (name, fmt), data in self.files.items()
                           if self.counts[name] and not (name == COMBINED and fmt == "pdf"))
 
@@ -144,12 +144,6 @@ def _plain(value: str, html: bool) -> bool:
     words = value.split()
     return (value == " ".join(words) and value.isprintable()
             and (not html or all(len(w) <= LONG_WORD for w in words)))
-
-
-def _pages(data: bytes) -> int:
-    from .packet import pdf_pages
-
-    return pdf_pages(data)
 
 
 DOCX_BODY = "word/document.xml"
