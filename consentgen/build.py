@@ -23,12 +23,9 @@ import sqlite3
 import sys
 import time
 import traceback
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from . import __version__, manifest, state
+from . import __version__, manifest, receipt, state
 from .api import Job, documents_for, effective_date, logo_path
 from .compose import COMBINED, SOURCES
 from .errors import ConsentgenError, ProfileError, debugging, display_path, internal_error
@@ -37,53 +34,14 @@ from .ledger import Ledger
 from .lock import hold
 from .manifest import STATE_DIR, Record
 from .output import replace_if_changed, slug
-from .packet import SYNC_EACH, Packet, Settings
+from .options import BuildOptions, Progress, Report, Settings
+from .packet import SYNC_EACH, Packet
 from .profiles import LoadedProfile, load_profile
 from .roster import read_roster
 from .runners import Failed, Result, Runner, Task, make_runner
 from .templating import template_files
 
 NEVER = "0" * 64        # the fingerprint of a packet that is rebuilt every time (a client's name, and no key)
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    settings: Settings = Settings()
-    jobs: int = 1
-    force: bool = False
-    fail_fast: bool = False
-    effective: dt.date | None = None
-    wait: float = 0.0                 # seconds to wait for another build of the same OUT; 0: refuse at once
-    scheduler: str | None = None      # a Dask scheduler's address (distributed.py), or None: this machine
-
-
-@dataclass
-class Report:
-    """What a build did; ``failures`` are one-line messages (file:line: message)."""
-
-    built: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)      # what the build repaired or could not keep, one line each
-    files_written: int = 0
-    manifest_written: bool = False
-    seconds: float = 0.0
-    total: int = 0
-    stopped: bool = False            # a full disk or a folder it may not write ended the build early
-    not_started: int = 0             # packets left as they were because the build stopped
-    clients: Counter = field(default_factory=Counter)  # roster packets built: "stamped" or "rendered" in full
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures)
-
-
-class Progress(Protocol):
-    """Told how many packets a build has, then of each as it is settled."""
-
-    def start(self, total: int) -> None: ...
-
-    def step(self, key: str, status: str) -> None: ...      # status: built, skipped or failed
 
 
 def find_clinicians(practice: Path) -> dict[str, Path]:
@@ -111,14 +69,14 @@ class _Planner:
     def __init__(self, practice: Path, settings: Settings):
         self.base = practice if practice.is_dir() else practice.parent
         self.settings = settings
-        self._hashes: dict[Path, str] = {}
+        self.read: dict[Path, str] = {}          # every file read: path -> SHA-256
         self._templates: dict[tuple[str, str], dict[str, Path]] = {}
         self._last: tuple | None = None        # (loaded profile, documents, inputs) of the last packet
 
     def digest(self, path: Path) -> str:
-        if path not in self._hashes:
-            self._hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-        return self._hashes[path]
+        if path not in self.read:
+            self.read[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.read[path]
 
     def templates(self, name: str, language: str) -> dict[str, Path]:
         """The template files of a document, worked out once per build."""
@@ -174,11 +132,22 @@ def _unchanged(out: Path, old: list[Record]) -> bool:
 
 
 def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), roster: Path | None = None,
-          progress: Progress | None = None) -> Report:
-    """Build every packet of a practice into ``out``; see the module docstring."""
+          progress: Progress | None = None, *, receipt_checked: bool = False) -> Report:
+    """Build every packet of a practice into ``out``; see the module docstring.
+
+    First the receipt of the last build (``receipt.py``) is asked whether anything changed, unless the
+    caller has just asked it (``receipt_checked``)."""
     started = time.perf_counter()
+    if not receipt_checked:
+        done = receipt.unchanged(practice, out, options, roster, progress)
+        if done is not None:
+            return done
     report = Report()
     clinicians = find_clinicians(practice)
+    try:
+        taken = receipt.survey(practice, out, options, roster)    # before a file is read
+    except OSError:
+        taken = None                                               # a folder it cannot list: no receipt
     clients, roster_problems = read_roster(roster, set(clinicians)) if roster else (None, [])
     report.failures.extend(roster_problems)
     runner = make_runner(options.settings, out, options.jobs, options.scheduler)   # a Dask scheduler: reached before OUT is made
@@ -186,7 +155,7 @@ def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), ros
         state_dir = state.prepare(out)
         with hold(out, state_dir, wait=options.wait):
             state.check(out)
-            _build(practice, out, clinicians, clients, options, report, progress, runner)
+            _build(practice, out, clinicians, clients, options, report, progress, runner, taken)
     finally:
         getattr(runner, "close", lambda: None)()      # a Dask client and its cluster, even if the build never started
     report.seconds = time.perf_counter() - started
@@ -223,7 +192,8 @@ def _read_out(out: Path, report: Report) -> tuple[list[Record], dict[str, state.
 
 
 def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, options: BuildOptions, report: Report,
-           progress: Progress | None, runner: Runner) -> None:
+           progress: Progress | None, runner: Runner, taken: receipt.Survey | None) -> None:
+    receipt.discard(out)
     old_records, old_state, as_read = _read_out(out, report)
     old_by_packet: dict[str, list[Record]] = {}
     for r in old_records:
@@ -232,7 +202,8 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
     report.total = len(clinicians) if clients is None else len(clients)
     if progress is not None:
         progress.start(report.total)
-    results = runner.results(_Plan(practice, out, clinicians, clients, options, run).tasks())
+    plan = _Plan(practice, out, clinicians, clients, options, run)
+    results = runner.results(plan.tasks())
     try:
         for task, outcome in results:
             if run.settle(task, outcome):
@@ -246,6 +217,12 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
             run.keep_old(k)
     report.not_started = report.total - len(report.built) - len(report.skipped) - run.failed
     _finish(out, run, report, as_read)
+    if taken is not None and taken.usable and plan.clean and not report.failures and not report.stopped \
+            and not run.journal.unresolved:
+        try:
+            receipt.write(out, taken, plan.planner.read, plan.order, plan.today)
+        except OSError:
+            pass          # no receipt: the next no-op goes the full way, as slow as before and as right
 
 
 GROUP = 250          # roster clients per task: a worker renders their group once (and keeps it for the
@@ -262,6 +239,19 @@ class _Plan:
         self.secret: list[tuple[bytes | None, str]] = []
         self.stage = f"{secrets.token_hex(4)}-"
         self.count = 0
+        self.order: list[str] = []                # the packets as planned (receipt.py)
+        self.dated: set[dt.date] = set()          # the dates taken from the clock
+        self.never = False                        # a packet rebuilt every time (receipt.py: no receipt)
+
+    @property
+    def clean(self) -> bool:
+        """Whether the build may leave a receipt: no packet is rebuilt every time, and a date taken from
+        the clock was the same for every packet."""
+        return not self.never and len(self.dated) <= 1
+
+    @property
+    def today(self) -> dt.date | None:
+        return next(iter(self.dated), None)
 
     def client_key(self) -> bytes | None:
         if not self.secret:
@@ -276,7 +266,7 @@ class _Plan:
         groups: dict[tuple, list[tuple[Packet, str]]] = {}
         inputs_of: dict[tuple, dict] = {}
         clinician = None
-        for item in _packets(self.clinicians, self.clients, self.options):
+        for item in _packets(self.clinicians, self.clients, self.options, self.dated):
             if run.stop or (self.options.fail_fast and report.failures):
                 return
             if isinstance(item, tuple):            # (keys, messages): a profile that failed to load
@@ -285,6 +275,7 @@ class _Plan:
                 for k in keys:
                     run.settled(k, "failed")
                 continue
+            self.order.append(item.key)
             if item.clinician != clinician:        # one clinician's groups at a time: memory stays flat
                 yield from self._flush(groups, inputs_of)
                 clinician = item.clinician
@@ -318,6 +309,7 @@ class _Plan:
             key = self.client_key() if packet.client_name is not None else None
             fingerprint = state.fingerprint(_payload(packet, self.options.settings, inputs), packet.client_name,
                                             key) or NEVER
+            self.never |= fingerprint == NEVER
         except Exception as exc:  # noqa: BLE001 - one packet's trouble must not stop the others
             run.report.failures.append(describe(packet, exc))
             run.settled(packet.key, "failed")
@@ -356,8 +348,9 @@ def _notify(progress: Progress | None, key: str, status: str) -> None:
         progress.step(key, status)
 
 
-def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
-    """Yield a Packet per clinician (or per roster client), or (keys, messages) for a profile that fails."""
+def _packets(clinicians: dict[str, Path], clients, options: BuildOptions, dated: set[dt.date]):
+    """Yield a Packet per clinician (or per roster client), or (keys, messages) for a profile that fails.
+    Adds to ``dated`` each date it takes from the clock."""
     wanted: dict[str, list] = {c: [None] for c in clinicians} if clients is None else {}
     for client in clients or []:
         wanted.setdefault(client.clinician, []).append(client)
@@ -382,7 +375,10 @@ def _packets(clinicians: dict[str, Path], clients, options: BuildOptions):
             yield keys, [internal_error(f"{display_path(clinicians[clinician])}: packet {clinician}", exc)]
             continue
         for packet_key, row in zip(keys, rows):
-            effective = effective_date(loaded, Job(effective=(row and row.date) or options.effective))
+            given = (row and row.date) or options.effective
+            effective = effective_date(loaded, Job(effective=given))
+            if given is None and loaded.profile.effective_date is None:
+                dated.add(effective)
             yield Packet(packet_key, clinician, loaded, docs, effective,
                          client_id=row.client_id if row else None, client_name=row.name if row else None,
                          second_signer=row.second_signer if row else None)
@@ -512,6 +508,3 @@ def _finish(out: Path, run: _Run, report: Report, as_read: list[Record] | None =
             pass                     # harmless: the next build reads the same records again
         state.clear_tmp(out)
 
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1

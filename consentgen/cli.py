@@ -340,8 +340,8 @@ def rules() -> None:
 def build(practice, out, roster, formats, combined, jobs, date, template_dirs, template_seconds, a4, large_print,
           sources, force, fail_fast, quiet, wait, scheduler) -> None:
     """Build every clinician's packet (or every roster client's) into one folder."""
-    from .build import BuildOptions, build as run_build, default_jobs
-    from .packet import Settings
+    from .options import BuildOptions, Settings, default_jobs
+    from .receipt import unchanged
 
     settings = Settings(formats=tuple(dict.fromkeys(formats)) or BUILD_FORMATS, combined=combined,
                         page_size="a4" if a4 else "letter", large_print=large_print,
@@ -351,7 +351,11 @@ def build(practice, out, roster, formats, combined, jobs, date, template_dirs, t
                            fail_fast=fail_fast, effective=date, wait=wait, scheduler=scheduler)
     with user_errors():
         with _progress(quiet) as progress:
-            report = run_build(practice, out, options, roster=roster, progress=progress)
+            report = unchanged(practice, out, options, roster, progress)   # before the renderer is imported
+            if report is None:
+                from .build import build as run_build
+
+                report = run_build(practice, out, options, roster=roster, progress=progress, receipt_checked=True)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for failure in report.failures:

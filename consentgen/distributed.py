@@ -36,7 +36,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ConsentgenError, display_path
-from .packet import Packet, Settings
+from .options import Settings
+from .packet import Packet
 from .profiles import LoadedProfile
 from .runners import IN_FLIGHT, Failed, Rendered, Result, Task, failure, render_each, stage_rendered
 

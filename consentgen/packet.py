@@ -18,6 +18,7 @@ from pathlib import Path
 from .compose import Job, packet_bytes
 from .errors import WriteError
 from .manifest import Record
+from .options import Settings
 from .output import staged_name, write_new
 from .profiles import LoadedProfile
 
@@ -35,19 +36,6 @@ class Packet:
     client_id: str | None = None
     client_name: str | None = field(default=None, repr=False)
     second_signer: str | None = None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Build-wide choices that shape every file."""
-
-    formats: tuple[str, ...] = ("pdf", "docx")
-    combined: bool = False
-    page_size: str = "letter"
-    large_print: bool = False            # 16-point body text, in every format
-    template_dirs: tuple[Path, ...] = ()
-    sources: bool = False                # the practice's appendix of sources, beside the packet
-    template_seconds: float | None = None  # each document's time to render its templates; None: limits.DEFAULT_SECONDS
 
 
 def pdf_pages(data: bytes) -> int:

@@ -26,7 +26,8 @@ from typing import Protocol, Union
 from .errors import WriteError, display_path
 from .journal import stops_build
 from .manifest import Record
-from .packet import Files, Packet, Settings, write_stage
+from .options import Settings
+from .packet import Files, Packet, write_stage
 
 IN_FLIGHT = 2            # tasks queued per worker: enough to keep it busy, few enough to keep memory flat
 

@@ -30,7 +30,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from .compose import COMBINED, SOURCES, combined_pdf, compose, packet_bytes
 from .document import stamped_runs
-from .packet import Files, Packet, Settings, job_for, packet_files, pdf_pages, records_for
+from .options import Settings
+from .packet import Files, Packet, job_for, packet_files, pdf_pages, records_for
 
 class Records(list):
     """A packet's records, and how its files were made: "stamped", or "rendered" (in full)."""

@@ -45,7 +45,7 @@ def measure(out: Path) -> dict[str, tuple[int, int, str]]:
     from pypdf import PdfReader
 
     from consentgen.build import BuildOptions, build
-    from consentgen.packet import Settings
+    from consentgen.options import Settings
     from consentgen.profiles import load_profile
 
     found: dict[str, tuple[int, int, str]] = {}

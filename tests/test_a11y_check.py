@@ -19,7 +19,7 @@ ANA = PRACTICE / "clinicians" / "ana-nunez.yaml"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     from consentgen.build import BuildOptions, build
-    from consentgen.packet import Settings
+    from consentgen.options import Settings
 
     out = tmp_path_factory.mktemp("a11y") / "dist"
     settings = Settings(formats=("pdf", "html"), combined=True, large_print=True, page_size="a4")

@@ -216,7 +216,7 @@ def test_build_and_verify_count_one_packet_and_one_file_in_words(cli, write, tmp
 
 
 def test_the_build_summary_says_1_file_not_1_files():
-    from consentgen.build import Report
+    from consentgen.options import Report
     from consentgen.cli import _summary
 
     one = Report(built=["jo"], files_written=1)

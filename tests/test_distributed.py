@@ -21,7 +21,8 @@ import pytest
 from consentgen import distributed as dist
 from consentgen.build import _Planner
 from consentgen.compose import Job, documents_for
-from consentgen.packet import Packet, Settings
+from consentgen.options import Settings
+from consentgen.packet import Packet
 from consentgen.profiles import load_profile
 from consentgen.runners import Failed, Task, render_each
 
@@ -69,7 +70,7 @@ def test_a_worker_killed_mid_build_is_retried_and_nothing_is_half_written(cli, t
     assert marker.exists()                              # a worker did die, its first packet rendered
     assert result.stderr == ""
     same_bytes(out, reference, state=False)
-    assert sorted(p.name for p in (out / ".consentgen").iterdir()) == ["lock", "state.json"]   # no journal, no tmp
+    assert sorted(p.name for p in (out / ".consentgen").iterdir()) == ["lock", "receipt.json", "state.json"]   # no journal, no tmp
     state = json.loads((out / ".consentgen" / "state.json").read_text())
     assert sorted(state["packets"]) == ["ana-nunez/c-1001", "samuel-okafor/c-1002", "wren-kowalski/c-1003"]
 

@@ -9,7 +9,7 @@ import pytest
 import consentgen
 from consentgen.build import BuildOptions, build
 from consentgen.errors import ConsentgenError
-from consentgen.packet import Settings
+from consentgen.options import Settings
 
 from .conftest import MINIMAL, ROOT
 

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from consentgen.build import BuildOptions, build
 from consentgen.compose import Job, compose
 from consentgen.document import Callout, Heading
-from consentgen.packet import Settings
+from consentgen.options import Settings
 from consentgen.profiles import load_profile
 from consentgen.views import break_plan, channel_views, fee_plan
 
