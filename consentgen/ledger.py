@@ -29,7 +29,7 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"ledger-{secrets.token_hex(4)}.sqlite"
         self.db = sqlite3.connect(self.path, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-2000", "temp_store=FILE"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-256", "temp_store=FILE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(
             "CREATE TABLE inputs (id INTEGER PRIMARY KEY, data TEXT NOT NULL);"

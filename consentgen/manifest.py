@@ -67,6 +67,7 @@ def dumps(records: list[Record]) -> bytes:
 
 
 _KEYS = sorted(_FIELDS)
+_REPEATED = {"format", "document", "clinician", "effective_date", "consentgen"}    # text shared by many records
 
 
 def chunks(records: Iterable[Record], presorted: bool = False) -> Iterator[bytes]:
@@ -75,14 +76,14 @@ def chunks(records: Iterable[Record], presorted: bool = False) -> Iterator[bytes
 
     A roster build has tens of thousands of records whose ``inputs`` are the same few dicts: each
     distinct dict is formatted once (the general encoder took 5 s for 50,000 records)."""
-    seen: dict[object, str] = {}           # clinician, document, date, ...: the same few values again and again
+    seen: dict[str, str] = {}              # clinician, document, date, ...: the same few values again and again
 
-    def text(value) -> str:
-        found = seen.get(value) if type(value) is str else None    # noqa: E721 - True == 1, but not as JSON
+    def text(key: str, value) -> str:
+        if key not in _REPEATED:           # a path or a SHA-256 is new every time: keeping it would only grow
+            return json.dumps(value, ensure_ascii=False)
+        found = seen.get(value)
         if found is None:
-            found = json.dumps(value, ensure_ascii=False)
-            if type(value) is str and len(seen) < 10_000:          # noqa: E721
-                seen[value] = found
+            found = seen[value] = json.dumps(value, ensure_ascii=False)
         return found
 
     inputs: dict[int, str] = {}
@@ -93,7 +94,7 @@ def chunks(records: Iterable[Record], presorted: bool = False) -> Iterator[bytes
         if block is None:
             block = json.dumps(r.inputs, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", "\n      ")
             inputs[id(r.inputs)] = block
-        fields = ",\n".join(f'      "{k}": {block if k == "inputs" else text(getattr(r, k))}' for k in _KEYS)
+        fields = ",\n".join(f'      "{k}": {block if k == "inputs" else text(k, getattr(r, k))}' for k in _KEYS)
         yield f'{"" if first else ","}\n    {{\n{fields}\n    }}'.encode("utf-8")
         first = False
     yield b"\n  ]\n}\n" if not first else b"]\n}\n"

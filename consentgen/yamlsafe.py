@@ -248,9 +248,11 @@ def _decode(raw: bytes, shown: str) -> str:
 def read_yaml(path: Path) -> tuple[dict, Positions]:
     """Read one YAML mapping safely; return the data and each key path's place.
 
-    A file read before and unchanged since (same size and modification time)
-    is not parsed again: a practice build reads practice.yaml once, not once
-    per clinician. Callers must not modify what is returned.
+    A file read lately and unchanged since (same size and modification time)
+    is not parsed again: a practice build reads practice.yaml and the state
+    packs once, not once per clinician. Only the last few dozen files are
+    kept, so a build's memory does not grow with its clinicians. Callers
+    must not modify what is returned.
     """
     try:
         stat = path.stat()
@@ -259,7 +261,7 @@ def read_yaml(path: Path) -> tuple[dict, Positions]:
     return _read_cached(str(path), display_path(path), stat.st_mtime_ns, stat.st_size)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=32)      # practice.yaml, the packs, and the clinicians just read
 def _read_cached(path: str, shown: str, mtime_ns: int, size: int) -> tuple[dict, Positions]:
     return _read_yaml(Path(path))
 
