@@ -19,6 +19,7 @@ import difflib
 import io
 import sys
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,21 +59,24 @@ def read_roster(path: Path, clinicians: set[str]) -> tuple[list[Client], list[st
     """The roster's good rows, and one ``file:line: column: message`` per bad row."""
     shown = display_path(path)
     # Lines end only at \n, \r\n or \r (str.splitlines would also break at \x0b, \x1c, U+2028, ...).
-    lines = _Lines(list(io.StringIO(_read_text(path, shown), newline="")))
+    lines = _Lines(io.StringIO(_read_text(path, shown), newline=""))
     records = _records(lines)
     clients: list[Client] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
+    dates: dict[str, dt.date] = {}          # a roster has a few start dates: one object each, not one a row
     try:
         header_line, header = next(records, (1, None))
         columns = _check_header(header, shown, header_line)
         for line, cells in records:
             try:
-                client = _client(cells, columns, line, clinicians)
+                client = _client(cells, columns, line, clinicians, dates)
             except ValueError as exc:
                 problems.append(f"{shown}:{line}: {exc}")
                 continue
             folder = client.client_id.casefold()       # C-1 and c-1 are one folder on macOS and Windows
+            if folder == client.client_id:
+                folder = client.client_id                # the same text: keep one string, not two
             if folder in first_line:
                 # A valid id may be shown: it names the packet's folder and progress line anyway.
                 problems.append(f"{shown}:{line}: client_id: '{client.client_id}' is used twice "
@@ -86,9 +90,9 @@ def read_roster(path: Path, clinicians: set[str]) -> tuple[list[Client], list[st
 
 
 class _Lines:
-    """The roster's lines for ``csv.reader``, remembering where the row being read starts."""
+    """The roster's lines for ``csv.reader``, one at a time, remembering where the row being read starts."""
 
-    def __init__(self, lines: list[str]):
+    def __init__(self, lines: Iterator[str]):
         self.lines, self.read, self.start = lines, 0, 1
         self.fresh = True
 
@@ -96,12 +100,10 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        if self.read >= len(self.lines):
-            raise StopIteration
+        line = next(self.lines)
         self.read += 1
         if self.fresh:                   # the first line of a row; a quoted cell may ask for more
             self.start, self.fresh = self.read, False
-        line, self.lines[self.read - 1] = self.lines[self.read - 1], ""     # read once: let it go
         return line
 
 
@@ -163,7 +165,8 @@ def _header_hint(column: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: set[str]) -> Client:
+def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: set[str],
+            dates: dict[str, dt.date]) -> Client:
     """One row, checked; raises ValueError('column: message') for a bad row."""
     if any(c.strip() for c in cells[len(columns):]):
         raise ValueError("this row has more cells than the header; row skipped")
@@ -186,11 +189,14 @@ def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: se
         raise ValueError(f"clinician: no clinician with that id in this practice{_known(clinician, clinicians)}"
                          "; row skipped")
     date = None
-    if get("date"):
-        try:
-            date = dt.date.fromisoformat(get("date"))
-        except ValueError:
-            raise ValueError("date: expected a date like 2026-01-05; row skipped") from None
+    when = get("date")
+    if when:
+        date = dates.get(when)
+        if date is None:
+            try:
+                date = dates[when] = dt.date.fromisoformat(when)
+            except ValueError:
+                raise ValueError("date: expected a date like 2026-01-05; row skipped") from None
     language = get("language") or None
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"language: not available (available: {', '.join(LANGUAGES)}); row skipped")

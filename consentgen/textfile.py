@@ -26,7 +26,7 @@ def read_bytes(path: Path, limit: int, what: str, too_large: str) -> bytes:
     """
     try:
         with path.open("rb") as f:
-            raw = f.read(limit + 1)
+            raw = _read_at_most(f, limit + 1)
     except FileNotFoundError:
         raise Unreadable("no such file") from None
     except IsADirectoryError:
@@ -36,6 +36,21 @@ def read_bytes(path: Path, limit: int, what: str, too_large: str) -> bytes:
     if len(raw) > limit:
         raise Unreadable(too_large)
     return raw
+
+
+def _read_at_most(f, most: int) -> bytes:
+    """Up to ``most`` bytes, read in blocks: ``f.read(most)`` would ask for a buffer of the whole limit
+    (8 MB for a roster) however small the file, and after it is freed the C library serves later
+    large buffers from the heap it keeps, so the process grows."""
+    blocks: list[bytes] = []
+    left = most
+    while left > 0:
+        block = f.read(min(left, 1 << 16))
+        if not block:
+            break
+        blocks.append(block)
+        left -= len(block)
+    return b"".join(blocks)
 
 
 def decode(raw: bytes, save_as: str = "UTF-8", bom: bool = False) -> str:
