@@ -314,17 +314,33 @@ def deep_merge(base: dict, over: dict, base_pos: Positions, over_pos: Positions,
     """Layer ``over`` on ``base``: mappings merge key by key, anything else replaces.
 
     ``base_pos`` is updated in place so every merged key keeps the place of the
-    layer its value came from.
+    layer its value came from: the places under a replaced key are those of
+    ``over``. They are moved in one pass over each layer's places at the end
+    (moving them key by key took a third of a second for 50 profiles).
     """
+    replaced: set[KeyPath] = set()
+    merged = _merge(base, over, base_pos, over_pos, path, replaced)
+    if replaced:
+        lengths = sorted({len(sub) for sub in replaced})
+
+        def under(place: KeyPath) -> bool:
+            return any(place[:n] in replaced for n in lengths if n <= len(place))
+
+        for place in [p for p in base_pos if under(p)]:
+            del base_pos[place]
+        base_pos.update({p: w for p, w in over_pos.items() if under(p)})
+    return merged
+
+
+def _merge(base: dict, over: dict, base_pos: Positions, over_pos: Positions, path: KeyPath,
+           replaced: set[KeyPath]) -> dict:
     merged = dict(base)
     for key, value in over.items():
         sub = path + (key,)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value, base_pos, over_pos, sub)
+            merged[key] = _merge(merged[key], value, base_pos, over_pos, sub, replaced)
             base_pos[sub] = over_pos[sub]
         else:
             merged[key] = value
-            for p in [p for p in base_pos if p[: len(sub)] == sub]:
-                del base_pos[p]
-            base_pos.update({p: w for p, w in over_pos.items() if p[: len(sub)] == sub})
+            replaced.add(sub)       # none of these is under another: a replaced key is not merged into
     return merged
