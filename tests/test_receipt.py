@@ -136,9 +136,9 @@ def test_a_roster_receipt_keeps_names_out_and_needs_the_key(practice, tmp_path, 
 
 def test_the_no_op_check_loads_no_renderer(practice, tmp_path):
     out = tmp_path / "out"
-    run(practice, out, settings=Settings(formats=("pdf",)))
+    run(practice, out)
     code = ("import sys; from consentgen.cli import main\n"
-            "try: main(['build', sys.argv[1], '-o', sys.argv[2], '--format', 'pdf', '-q'], prog_name='consentgen',"
+            "try: main(['build', sys.argv[1], '-o', sys.argv[2], '--format', 'html', '-q'], prog_name='consentgen',"
             " standalone_mode=False)\n"
             "except SystemExit: pass\n"
             "print(sorted(m for m in ('pydantic', 'jinja2', 'reportlab', 'docx', 'yaml') if m in sys.modules))")
