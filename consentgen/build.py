@@ -228,7 +228,8 @@ def _build(practice: Path, out: Path, clinicians: dict[str, Path], clients, opti
 GROUP = 50           # roster clients per task: a worker renders their group once (and keeps it for the
                      # group's next task, stamp.py), so a task is mostly cheap stamping. What a task
                      # brings back (records, journal lines) is held at once: at 250 a task, the 10,000-client
-                     # roster's build peaked at 78 MB against 67 for 1,000 clients; at 50, 70 MB, as fast
+                     # roster's build peaked at 78 MB against 67 for 1,000 clients; at 50, 70 MB, and its time
+                     # moved within the run-to-run noise (bench/README.md)
 
 
 class _Plan:
@@ -508,4 +509,3 @@ def _finish(out: Path, run: _Run, report: Report, as_read: list[Record] | None =
         except OSError:
             pass                     # harmless: the next build reads the same records again
         state.clear_tmp(out)
-
