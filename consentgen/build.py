@@ -33,7 +33,7 @@ from .journal import Journal, Swap, recover, stops_build
 from .ledger import Ledger
 from .lock import hold
 from .manifest import STATE_DIR, Record
-from .output import replace_if_changed, slug
+from .output import replace_if_changed, sha256_file, slug
 from .options import BuildOptions, Progress, Report, Settings
 from .packet import SYNC_EACH, Packet
 from .profiles import LoadedProfile, load_profile
@@ -125,7 +125,7 @@ def _payload(packet: Packet, settings: Settings, inputs: dict) -> dict:
 
 def _unchanged(out: Path, old: list[Record]) -> bool:
     try:
-        return bool(old) and all((out / r.path).is_file() and manifest.sha256_file(out / r.path) == r.sha256
+        return bool(old) and all((out / r.path).is_file() and sha256_file(out / r.path) == r.sha256
                                  for r in old)
     except OSError:
         return False

@@ -37,7 +37,7 @@ from pathlib import Path
 from . import manifest
 from .errors import ConsentgenError, display_path
 from .manifest import HEX64, STATE_DIR, Record, path_problem
-from .output import append_line, not_a_file, open_regular, staged_name
+from .output import append_line, not_a_file, open_regular, sha256_file, staged_name
 from .state import JOURNAL as NAME, TMP, Entry, parse_entry
 
 # A begin's id: its staging folder's name, and after a dot the packet's number when the packets
@@ -242,7 +242,7 @@ def undo(out: Path, tmp: Path, begin: Begin) -> None:
 def _holds(path: Path, sha256: str) -> bool:
     """Whether ``path`` is a file with these bytes (the new file this swap put there)."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode) and manifest.sha256_file(path) == sha256
+        return stat.S_ISREG(os.lstat(path).st_mode) and sha256_file(path) == sha256
     except OSError:
         return False
 

@@ -37,7 +37,6 @@ class Ledger:
             "CREATE TABLE state (packet TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, files TEXT NOT NULL);"
             "BEGIN;")
         self._inputs: dict[str, int] = {}        # an inputs dict as JSON -> its row (a few distinct ones)
-        self.count = 0
 
     def add(self, key: str, records: list[Record], entry: Entry) -> None:
         rows = []
@@ -49,7 +48,6 @@ class Ledger:
             rows.append((r.path, json.dumps(data, ensure_ascii=False), self._inputs[inputs]))
         self.db.executemany("INSERT INTO records VALUES (?, ?, ?)", rows)
         self.db.execute("INSERT INTO state VALUES (?, ?, ?)", (key, entry.fingerprint, json.dumps(entry.files)))
-        self.count += 1
 
     def records(self) -> Iterator[Record]:
         """Every record, by path."""

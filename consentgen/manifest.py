@@ -21,7 +21,6 @@ from typing import Iterable, Iterator
 
 from . import __version__
 from .errors import ConsentgenError, display_path
-from .output import sha256_file  # noqa: F401 - manifest.sha256_file is what build and verify call
 
 NAME = "manifest.json"
 FORMAT = 1

@@ -17,8 +17,8 @@ import csv
 import datetime as dt
 import difflib
 import io
-import sys
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,8 +183,7 @@ def _client(cells: list[str], columns: dict[str, int], line: int, clinicians: se
     if client_id.casefold() in RESERVED:
         raise ValueError(f"client_id: '{client_id}' is a name Windows keeps for a device, so no folder can have "
                          "it; use another; row skipped")
-    clinician = get("clinician")
-    clinician = sys.intern(clinician)     # one string per clinician, not one per row of a long roster
+    clinician = sys.intern(get("clinician"))     # one string per clinician, not one per row of a long roster
     if clinician not in clinicians:
         raise ValueError(f"clinician: no clinician with that id in this practice{_known(clinician, clinicians)}"
                          "; row skipped")

@@ -12,7 +12,8 @@ from pathlib import Path
 from . import journal
 from .errors import ConsentgenError, display_path
 from .lock import hold
-from .manifest import NAME, STATE_DIR, Loaded, read, sha256_file
+from .manifest import NAME, STATE_DIR, Loaded, read
+from .output import sha256_file
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pikepdf
 import pytest
 
 from consentgen import manifest
+from consentgen.output import sha256_file
 
 from .conftest import EXAMPLE
 from .readback import pdf_text
@@ -80,7 +81,7 @@ def test_manifest_records_hashes_inputs_and_is_deterministic(cli, practice, tmp_
     record = records(one)["samuel-okafor/contact.docx"]
     assert record.format == "docx" and record.document == "contact" and record.clinician == "samuel-okafor"
     assert record.client_id is None and record.effective_date == "2026-01-05" and record.pages is None
-    assert record.sha256 == manifest.sha256_file(one / record.path) and record.size == (one / record.path).stat().st_size
+    assert record.sha256 == sha256_file(one / record.path) and record.size == (one / record.path).stat().st_size
     assert set(record.inputs) >= {"profile:practice.yaml", "profile:clinicians/samuel-okafor.yaml",
                                   "template:contact.md", "template:sections/contact.md", "logo:logo.png"}
     assert records(one)["samuel-okafor/contact.pdf"].pages >= 1
