@@ -78,18 +78,22 @@ class Survey:
 
     request: dict
     folders: dict[str, str]           # folder -> _listing
-    roster: tuple[str, str] | None    # (path, keyed digest); None: no roster
-    usable: bool = True               # False: a roster without a key to hash it (no receipt then)
+    roster: tuple[str, str] | None    # (path, keyed digest); None: no roster, or no key to hash it with
+
+    @property
+    def usable(self) -> bool:
+        """False for a roster that could not be hashed with the key (no receipt then)."""
+        return self.request["roster"] is None or self.roster is not None
 
 
 def survey(practice: Path, out: Path, options: BuildOptions, roster: Path | None) -> Survey:
     """The request and the folders' names as they are now; hashes the roster with the state's key."""
     s = options.settings
     request = {
-        "version": __version__, "practice": _abs(practice), "roster": None if roster is None else _abs(roster), "effective": None if options.effective is None
-        else options.effective.isoformat(), "formats": list(s.formats), "combined": s.combined,
-        "page_size": s.page_size, "large_print": s.large_print, "sources": s.sources,
-        "template_dirs": [_abs(d) for d in s.template_dirs],
+        "version": __version__, "practice": _abs(practice), "roster": None if roster is None else _abs(roster),
+        "effective": None if options.effective is None else options.effective.isoformat(),
+        "formats": list(s.formats), "combined": s.combined, "page_size": s.page_size,
+        "large_print": s.large_print, "sources": s.sources, "template_dirs": [_abs(d) for d in s.template_dirs],
     }
     folders: dict[str, bool] = {}       # folder -> deep
     if practice.is_dir():
@@ -101,15 +105,14 @@ def survey(practice: Path, out: Path, options: BuildOptions, roster: Path | None
     for folder in (*s.template_dirs, data_dir("templates")):
         folders[_abs(folder)] = True
     listed = {f: _listing(Path(f), deep) for f, deep in folders.items()}
-    digest, usable = None, True
+    digest = None
     if roster is not None:
         key, _ = state.private_key(out)
         try:
             digest = (_abs(roster), _keyed(roster, key)) if key is not None else None
         except OSError:
-            digest = None
-        usable = digest is not None
-    return Survey(request, listed, digest, usable)
+            pass
+    return Survey(request, listed, digest)
 
 
 def discard(out: Path) -> None:
@@ -120,16 +123,16 @@ def discard(out: Path) -> None:
         pass       # harmless: the receipt is checked against every input and output before it is believed
 
 
-def write(out: Path, taken: Survey, files: dict[Path, str], packets: Iterable[str], today: dt.date | None) -> None:
+def write(out: Path, taken: Survey, files: dict[Path, str], packets: Iterable[str], day: dt.date | None) -> None:
     """Record a clean build: ``files`` are those it read (path -> SHA-256), ``packets`` its keys in order,
-    ``today`` the date it took from the clock (if any). Call it when the manifest and state are written."""
+    ``day`` the date it took from the clock (if any). Call it when the manifest and state are written."""
     state_dir = out / STATE_DIR
     read = {_abs(p): digest for p, digest in files.items()}
     if taken.roster is not None:
         read[taken.roster[0]] = taken.roster[1]
     body = {
         "receipt": FORMAT, "request": taken.request, "folders": taken.folders, "files": dict(sorted(read.items())),
-        "roster": None if taken.roster is None else taken.roster[0], "today": today and today.isoformat(),
+        "today": day and day.isoformat(),
         "packets": list(packets), "manifest": sha256_file(out / manifest.NAME),
         "state": sha256_file(state_dir / state.STATE),
     }
@@ -180,11 +183,9 @@ def _check(practice: Path, out: Path, options: BuildOptions, roster: Path | None
     now = survey(practice, out, options, roster)
     if not now.usable or now.request != body["request"] or now.folders != body["folders"]:
         return None
-    roster_at = None if now.roster is None else now.roster[0]
-    if roster_at != body["roster"]:
-        return None
+    keyed = dict([now.roster]) if now.roster is not None else {}      # the roster (its path is in the request)
     for name, digest in body["files"].items():
-        found = now.roster[1] if name == roster_at else sha256_file(Path(name))
+        found = keyed[name] if name in keyed else sha256_file(Path(name))
         if found != digest:
             return None
     if (sha256_file(out / manifest.NAME) != body["manifest"]
