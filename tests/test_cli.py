@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from consentgen import __version__
+
 from .conftest import EXAMPLE, MINIMAL
 from .readback import pdf_text
 
@@ -113,6 +115,18 @@ def test_templates_lists_documents(cli):
 def test_python_dash_m_and_help():
     result = subprocess.run([sys.executable, "-m", "consentgen", "--help"], capture_output=True, text=True, check=True)
     assert "render" in result.stdout and "check" in result.stdout
+
+
+def test_console_script_exits_quickly_but_completely():
+    """``run`` skips the interpreter's teardown, not what a user sees: output, exit status, exit handlers."""
+    script = ("import atexit, sys; atexit.register(lambda: print('handler ran')); "
+              "sys.argv = ['consentgen', *sys.argv[1:]]; from consentgen.cli import run; run()")
+    shown = subprocess.run([sys.executable, "-c", script, "--version"], capture_output=True, text=True)
+    assert shown.returncode == 0
+    assert shown.stdout.splitlines() == [f"consentgen, version {__version__}", "handler ran"]
+    usage = subprocess.run([sys.executable, "-c", script, "render"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Missing argument 'PROFILES...'" in usage.stderr
+    assert usage.stdout == "handler ran\n"
 
 
 BAD_INPUTS = {
