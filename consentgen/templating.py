@@ -34,6 +34,7 @@ import jinja2.meta
 from markupsafe import Markup
 
 from . import sandbox, textfile
+from .template_cache import bytecode_cache
 from .limits import MAX_SOURCE
 from .errors import TemplateError, Where, display_path
 from .document import unmarked
@@ -143,6 +144,7 @@ def make_env(user_dirs: tuple[Path, ...] = (), language: str = "en") -> sandbox.
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=bytecode_cache(),
     )
     env.filters.pop("safe", None)  # nothing a profile says may become markup
     env.filters.update(long_date=long_date, join_and=join_and, money=money, stop=stop, upper_first=upper_first,

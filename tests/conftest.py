@@ -37,6 +37,16 @@ def _state_key_outside_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CONSENTGEN_STATE_KEY_FILE", str(tmp_path_factory.getbasetemp() / "config" / "consentgen-key"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _template_cache_outside_home(tmp_path_factory):
+    """Compiled templates are cached in the user's cache folder; the test run's workers share a temporary one.
+
+    Session-scoped, so it is in place before any module's fixtures render (a process picks its cache once)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = tmp_path_factory.getbasetemp()
+    os.environ["CONSENTGEN_CACHE_DIR"] = str(base.parent / f"cache-{run}" if run else base / "cache")
+
+
 def digest_in_another_process(fmt: str, test_module: str) -> str:
     """SHA-256 of ``tests/<test_module>.py``'s SAMPLE rendered with its META by backend ``fmt``,
     in a fresh interpreter: no state of this process (caches, registered fonts) can make it so."""
