@@ -540,4 +540,3 @@ def run() -> None:
     except (OSError, ValueError):
         sys.exit(code)
     os._exit(code or 0)
-
