@@ -54,7 +54,7 @@ def test_a_new_process_renders_from_the_cache_what_it_would_have_compiled(cache,
     assert build_document(loaded, "our-relationship", JOB) == compiled
 
 
-def test_an_edited_template_is_compiled_again(cache, tmp_path, monkeypatch):
+def test_an_edited_template_is_compiled_again(cache, tmp_path):
     folder = tmp_path / "templates"
     folder.mkdir()
     note = folder / "note.md"
@@ -69,6 +69,7 @@ def test_a_damaged_entry_is_compiled_again_and_mended(cache, monkeypatch):
     loaded = load_profile(ANA)
     compiled = build_document(loaded, "contact", JOB)
     damaged = entries(cache)
+    assert damaged
     for path in damaged:
         path.write_bytes(path.read_bytes()[:20])      # cut short, as by a full disk
     fresh_process()
