@@ -708,6 +708,38 @@ def test_a_bug_in_any_command_is_one_line(cli, practice, tmp_path, monkeypatch, 
     assert "Traceback" in cli(*args).stderr
 
 
+def test_a_manifest_path_is_an_output_only_if_it_stays_inside_out_and_out_of_its_bookkeeping(tmp_path):
+    out = tmp_path / "dist"
+    (out / ".consentgen").mkdir(parents=True)
+    (out / "ana").mkdir()
+    (out / "ana" / "contact.pdf").write_bytes(b"%PDF")
+    (out / "ana" / "state.json").symlink_to(out / ".consentgen" / "state.json")      # a link into the bookkeeping
+    (out / "ana" / "top.pdf").symlink_to(out)                                         # a link to OUT itself
+    (out / "ana" / "loop.pdf").symlink_to(out / "ana" / "loop.pdf")                   # a link to itself
+    (out / "books").symlink_to(out / ".consentgen", target_is_directory=True)         # a folder that leads there
+    (out / "dist-x").mkdir()                                                          # OUT's name, longer
+    (tmp_path / "dist-elsewhere").mkdir()
+    (out / "near").symlink_to(tmp_path / "dist-elsewhere", target_is_directory=True)  # a sibling sharing OUT's name
+    within = manifest.Within(out)
+    for rel in ("ana/contact.pdf", "ana/new.pdf", "dist-x/a.pdf"):
+        assert manifest.path_problem(out, rel, within) is None, rel
+    for rel in ("ana/state.json", "ana/top.pdf", "books/state.json", "near/a.pdf"):
+        assert "leads outside the output folder" in manifest.path_problem(out, rel, within), rel
+    assert "cannot be followed" in manifest.path_problem(out, "ana/loop.pdf", within)
+    for rel in ("/ana/contact.pdf", "ana//contact.pdf", "ana/./contact.pdf", ".consentgen/state.json", "contact.pdf"):
+        assert "is not a file inside the output folder" in manifest.path_problem(out, rel, within), rel
+
+
+def test_a_manifest_entry_whose_inputs_are_not_all_text_is_ignored(tmp_path):
+    (tmp_path / "ana").mkdir()
+    entry = {"path": "ana/contact.pdf", "format": "pdf", "document": "contact", "clinician": "ana",
+             "client_id": None, "sha256": "0" * 64, "size": 4, "pages": 1, "effective_date": "2026-01-05",
+             "consentgen": consentgen.__version__, "inputs": {"profile": "a" * 64, "template:contact.md": "b" * 64}}
+    assert manifest.entry_problem(tmp_path, entry) is None
+    for bad in ({"profile": 7}, {"profile": ["a"]}, {"profile": "\ud800"}, {"profile": "a", "x": {"y": "z"}}, ["a"]):
+        assert manifest.entry_problem(tmp_path, dict(entry, inputs=bad)) == "inputs is not a table of hashes", bad
+
+
 # -- review of the output-folder hardening ----------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["lock", "journal"])
