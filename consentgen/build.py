@@ -33,7 +33,7 @@ from .journal import Journal, Swap, recover, stops_build
 from .ledger import Ledger
 from .lock import hold
 from .manifest import STATE_DIR, Record
-from .output import replace_if_changed, sha256_file, slug
+from .output import replace_if_changed, slug
 from .options import BuildOptions, Progress, Report, Settings
 from .packet import SYNC_EACH, Packet
 from .profiles import LoadedProfile, load_profile
@@ -121,14 +121,6 @@ def _payload(packet: Packet, settings: Settings, inputs: dict) -> dict:
         "large_print": settings.large_print, "sources": settings.sources, "client_id": packet.client_id, "second_signer": packet.second_signer,
         "inputs": inputs,
     }
-
-
-def _unchanged(out: Path, old: list[Record]) -> bool:
-    try:
-        return bool(old) and all((out / r.path).is_file() and sha256_file(out / r.path) == r.sha256
-                                 for r in old)
-    except OSError:
-        return False
 
 
 def build(practice: Path, out: Path, options: BuildOptions = BuildOptions(), roster: Path | None = None,
@@ -318,7 +310,7 @@ class _Plan:
             return None
         entry, old = run.old_state.get(packet.key), run.old_by_packet.get(packet.key, [])
         unchanged = (fingerprint != NEVER and entry is not None and entry.fingerprint == fingerprint
-                     and set(entry.files) == {r.path for r in old} and _unchanged(self.out, old))
+                     and set(entry.files) == {r.path for r in old} and bool(old) and manifest.on_disk(self.out, old))
         if not self.options.force and unchanged:
             run.report.skipped.append(packet.key)
             run.settled(packet.key, "skipped")

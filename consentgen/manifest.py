@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 
 from . import __version__
 from .errors import ConsentgenError, display_path
+from .output import sha256_file
 
 NAME = "manifest.json"
 FORMAT = 1
@@ -209,6 +210,14 @@ def _all_text(items: Iterable[object]) -> bool:
     try:
         return is_text("".join(items))         # a lone surrogate stays one when joined
     except TypeError:                           # an item that is not a string
+        return False
+
+
+def on_disk(out: Path, records: Iterable[Record]) -> bool:
+    """Whether every record's file is in ``out`` with the SHA-256 it records."""
+    try:
+        return all((out / r.path).is_file() and sha256_file(out / r.path) == r.sha256 for r in records)
+    except OSError:
         return False
 
 

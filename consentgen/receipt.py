@@ -192,7 +192,7 @@ def _check(practice: Path, out: Path, options: BuildOptions, roster: Path | None
             or sha256_file(state_dir / state.STATE) != body["state"]):
         return None
     loaded = manifest.read(out)
-    if loaded.ignored or not all(sha256_file(out / r.path) == r.sha256 for r in loaded.records):
+    if loaded.ignored or not manifest.on_disk(out, loaded.records):
         return None
     packets = body["packets"]
     if not isinstance(packets, list) or not all(isinstance(k, str) for k in packets):
